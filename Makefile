@@ -1,0 +1,63 @@
+# Two commands for a new user:  make run   (set up and launch)   make test   (set up and run the tests)
+SHELL := /bin/bash
+VENV  ?= .venv
+BIN   := $(VENV)/bin
+# Prefer Python 3.12 (PySide6 6.12 is safe there); fall back to 3.11 with PySide6 < 6.12 (pyproject pins it).
+PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 python3.11 python3; do \
+	"$$p" -c 'import sys; assert sys.version_info >= (3, 11)' >/dev/null 2>&1 && { command -v "$$p" || echo "$$p"; } && break; done)
+
+# Debian packages: Qt's platform plugins (xcb for a real screen, offscreen for tests) and xvfb for screenshots.
+DEBS_TEST := libegl1 libgl1 libfontconfig1 libglib2.0-0 libxkbcommon0 libdbus-1-3 xvfb xauth
+DEBS_RUN  := $(DEBS_TEST) libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
+	libxcb-render-util0 libxcb-xinerama0 libxcb-randr0 libxcb-shape0 libxcb-xfixes0 libxcb-xkb1
+
+.PHONY: run test setup debs-run debs-test bench compat package package-test clean screenshots
+
+run: debs-run $(VENV)/.installed
+	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ] && [ "$$QT_QPA_PLATFORM" != "offscreen" ]; then \
+		echo "No display found (DISPLAY is not set)."; \
+		echo "Run the studio on a virtual screen instead:   xvfb-run -a make run"; \
+		echo "or on a desktop session with a screen. The simulated rig needs no hardware."; exit 1; fi
+	$(BIN)/teleop-studio $(ARGS)
+
+test: debs-test $(VENV)/.installed
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is needed (apt-get install python3 python3-venv)"; exit 1; }
+	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+debs-run:
+	@$(call ensure_debs,$(DEBS_RUN))
+debs-test:
+	@$(call ensure_debs,$(DEBS_TEST))
+
+# Installs missing Debian packages with apt-get when root; otherwise prints the one command to run.
+define ensure_debs
+	command -v dpkg-query >/dev/null || exit 0; \
+	missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then echo "Installing Debian packages:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else echo "Missing Debian packages:$$missing"; echo "Run:  sudo apt-get install -y$$missing"; exit 1; fi; \
+	fi
+endef
+
+bench: $(VENV)/.installed
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench
+
+screenshots: debs-run $(VENV)/.installed
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python -m widgets.screenshots resources/screenshots
+
+# Opt-in: load our datasets with lerobot 0.6.1 itself (separate Python 3.12 venv; pulls torch, ~3 GB).
+compat: $(VENV)/.installed
+	bash tests/compat/run_lerobot_compat.sh
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,81 @@
+"""`teleop-studio`: the window by default, or a headless subcommand for scripts and labs.
+
+Each subcommand lives in app/commands/<name>.py with NAME, HELP, add_arguments(parser) and
+run(args) -> exit code, so new ones slot in without touching this file's logic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+
+from app import __version__
+
+# module names under app.commands, in the order `--help` lists them
+COMMANDS = ("record", "check", "stream", "push", "sim_bus")
+
+
+def _load_commands() -> list:
+    mods = []
+    for name in COMMANDS:
+        try:
+            mods.append(importlib.import_module(f"app.commands.{name}"))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"app.commands.{name}":
+                raise
+    return mods
+
+
+def build_parser(commands: list | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="teleop-studio", description=(
+        "Record, encode, review and publish LeRobot v3.0 datasets. Without a subcommand, opens the window."))
+    parser.add_argument("--version", action="version", version=f"teleop-studio {__version__}")
+    parser.add_argument("--sim", action="store_true", help="use the simulated rig even if hardware is plugged in")
+    parser.add_argument("--log-level", default=os.environ.get("TELEOP_STUDIO_LOG_LEVEL", "INFO"),
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for mod in commands if commands is not None else _load_commands():
+        p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
+        p.add_argument("--log-level", default=argparse.SUPPRESS, type=str.upper,
+                       choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def _has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] in ("offscreen", "minimal", "vnc", "eglfs"):
+        return True
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from app.logs import setup_logging
+
+    log_path = setup_logging(args.log_level)
+    if getattr(args, "_run", None):
+        try:
+            return int(args._run(args) or 0)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+    if not _has_display():
+        print("teleop-studio: no display found (DISPLAY is not set).\n"
+              "  Run it on a virtual screen:   xvfb-run -a teleop-studio --sim\n"
+              "  or use a headless subcommand: teleop-studio record --sim ... (see teleop-studio --help)",
+              file=sys.stderr)
+        return 2
+    logging.getLogger(__name__).info("log file: %s", log_path)
+    from widgets.main_window import run_app
+
+    return run_app(sim=args.sim)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Headless subcommands of `teleop-studio` (see app/cli.py)."""

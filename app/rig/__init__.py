@@ -1,0 +1,1 @@
+"""Devices: cameras and arms, their simulated twins, and the teleop loop that drives them."""

@@ -1,0 +1,49 @@
+"""Shared test set-up: offscreen Qt, throwaway user dirs, the lerobot fixtures from ../shared."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+_TMP = Path(tempfile.mkdtemp(prefix="teleop-studio-tests-"))
+for _var, _sub in (("TELEOP_STUDIO_LOG_DIR", "log"), ("TELEOP_STUDIO_DATA_DIR", "data"),
+                   ("TELEOP_STUDIO_CACHE_DIR", "cache"), ("TELEOP_STUDIO_CONFIG_DIR", "config")):
+    os.environ[_var] = str(_TMP / _sub)
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ.setdefault("HF_HOME", str(_TMP / "hf_home"))
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _find_fixtures() -> Path | None:
+    for cand in (os.environ.get("TELEOP_STUDIO_FIXTURES"), ROOT.parent / "shared" / "fixtures",
+                 ROOT / "tests" / "fixtures"):
+        if cand and Path(cand).is_dir():
+            return Path(cand)
+    return None
+
+
+FIXTURES = _find_fixtures()
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    if FIXTURES is None:
+        pytest.fail("lerobot fixtures not found: expected ../shared/fixtures next to the checkout")
+    return FIXTURES
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path, monkeypatch):
+    """Each test gets its own QSettings store, so no test sees another's remembered settings."""
+    monkeypatch.setenv("TELEOP_STUDIO_SETTINGS", str(tmp_path / "settings.ini"))
+    yield
+
+
+def python_exe() -> str:
+    return sys.executable
