@@ -68,24 +68,53 @@ class Rig:
 
 
 def build_sim_rig(n_cameras: int = 2, width: int = 640, height: int = 480, fps: int = 30) -> Rig:
-    """The simulated station: leader + follower arms and synthetic cameras that film the follower."""
-    from app.rig.sim_arm import SimulatedArm
+    """The simulated station: leader and follower SO-101 arms driven through the real Feetech driver
+    over two simulated servo buses (pseudo-terminals), and synthetic cameras that film the follower."""
+    from app.rig.sim_servo_bus import SimServoBus
+    from app.rig.so101_arm import FeetechArm
     from app.rig.synthetic_camera import SyntheticCamera
 
-    leader = SimulatedArm("leader", "leader")
-    follower = SimulatedArm("follower", "follower")
+    buses = {role: SimServoBus(role) for role in ("leader", "follower")}
+    leader, follower = (FeetechArm(role, role, bus.port, calibration=bus.factory_calibration(),
+                                   timeout=0.02, retries=1) for role, bus in buses.items())
     names = ["front", "wrist", "top", "side"]
     last_state = {"pose": None}
 
     cameras = [SyntheticCamera(names[i] if i < len(names) else f"cam{i}", width, height, fps,
                                pose=lambda: last_state["pose"], hue=60 * i) for i in range(n_cameras)]
     rig = Rig(cameras, leader, follower, fps=fps, simulated=True, name="simulated SO-101")
+    rig.sim_buses = buses  # for jogging the leader and injecting faults
+    for bus in buses.values():
+        rig.own(bus)
     rig.teleop.add_listener(lambda tick: last_state.__setitem__("pose", tick.state))
     return rig
 
 
+def build_hardware_rig(profile) -> Rig:
+    """A rig from a saved profile (app.rig.profiles.RigProfile): real arms and OpenCV cameras."""
+    from app.rig.opencv_camera import OpenCVCamera
+    from app.rig.so101_arm import FeetechArm
+
+    leader = FeetechArm("leader", "leader", profile.leader_port, arm_id=profile.leader_id) \
+        if profile.leader_port else None
+    follower = FeetechArm("follower", "follower", profile.follower_port, arm_id=profile.follower_id) \
+        if profile.follower_port else None
+    cameras = [OpenCVCamera(c.name, c.device, c.width, c.height, c.fps, c.fourcc) for c in profile.cameras]
+    return Rig(cameras, leader, follower, fps=profile.fps, simulated=False, name=profile.name)
+
+
 def detect_rig(force_sim: bool = False, **kwargs) -> Rig:
-    """The configured hardware rig when it is plugged in, otherwise the simulated one."""
+    """The rig of the active profile when its serial ports are plugged in, otherwise the simulated one."""
     if not force_sim:
-        pass  # hardware discovery arrives with the rig issue: until then there is only the simulation
+        import os
+
+        from app.rig.profiles import active_profile
+
+        profile = active_profile()
+        ports = [p for p in (profile.leader_port, profile.follower_port) if p] if profile else []
+        if profile and ports and all(os.path.exists(p) for p in ports):
+            log.info("using rig profile %r", profile.name)
+            return build_hardware_rig(profile)
+        if profile:
+            log.warning("rig profile %r: serial ports %s not found; using the simulated rig", profile.name, ports)
     return build_sim_rig(**kwargs)

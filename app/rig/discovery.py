@@ -1,0 +1,66 @@
+"""What is plugged in: serial ports with their USB ids, and video devices."""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from serial.tools import list_ports
+
+# USB-serial chips shipped on Feetech / Waveshare servo driver boards
+SERVO_ADAPTERS = {(0x1A86, 0x55D3): "CH343 (Feetech/Waveshare servo board)",
+                  (0x1A86, 0x7523): "CH340 USB-serial", (0x0403, 0x6001): "FTDI FT232"}
+
+
+@dataclass(frozen=True)
+class SerialPortInfo:
+    device: str
+    vid: int | None
+    pid: int | None
+    serial_number: str | None
+    description: str
+
+    @property
+    def usb_id(self) -> str:
+        return f"{self.vid:04x}:{self.pid:04x}" if self.vid is not None else "no USB id"
+
+    @property
+    def likely_servo_adapter(self) -> bool:
+        return (self.vid, self.pid) in SERVO_ADAPTERS
+
+    def label(self) -> str:
+        extra = f" #{self.serial_number}" if self.serial_number else ""
+        return f"{self.device}  [{self.usb_id}{extra}]  {self.description}"
+
+
+def list_serial_ports() -> list[SerialPortInfo]:
+    out = []
+    for p in list_ports.comports():
+        desc = SERVO_ADAPTERS.get((p.vid, p.pid)) or p.description or ""
+        if p.vid is None and p.device.startswith("/dev/ttyS"):
+            continue  # legacy on-board UARTs: never a servo bus, and there are dozens
+        out.append(SerialPortInfo(p.device, p.vid, p.pid, p.serial_number, desc))
+    return sorted(out, key=lambda i: (not i.likely_servo_adapter, i.device))
+
+
+@dataclass(frozen=True)
+class VideoDeviceInfo:
+    device: str
+    name: str
+
+    def label(self) -> str:
+        return f"{self.device}  {self.name}"
+
+
+def list_video_devices() -> list[VideoDeviceInfo]:
+    out = []
+    for dev in sorted(glob.glob("/dev/video*"), key=lambda d: int(d[10:]) if d[10:].isdigit() else 999):
+        name_file = Path("/sys/class/video4linux") / os.path.basename(dev) / "name"
+        try:
+            name = name_file.read_text().strip()
+        except OSError:
+            name = "video device"
+        out.append(VideoDeviceInfo(dev, name))
+    return out

@@ -1,0 +1,348 @@
+"""Six simulated STS3215 servos answering the real protocol on a pseudo-terminal.
+
+The driver (or scservo_sdk, or lerobot) opens `port` - a stable symlink to the pty's slave side -
+exactly as it would open /dev/ttyACM0. A thread on the master side parses instruction packets and
+answers as the servos would: register memory with EEPROM/SRAM, Lock, Homing_Offset
+(Present_Position = actual - offset), position limits, torque enable and first-order motion towards
+the goal. With torque off, a scripted "hand" moves the joints: the leader's natural motion
+(motion.leader_pose, plus keyboard jogs), the calibration poses, or nothing.
+
+Faults for tests and demos: inject("silence" | "bad_checksum" | "garbage", count) affects the next
+`count` answers (None: until clear_faults()); unplug() makes the port vanish (the open file gets I/O
+errors, the path disappears); replug() brings it back as after a power cycle.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import random
+import select
+import shutil
+import tempfile
+import threading
+import time
+import tty
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from app.rig import feetech_protocol as fp
+from app.rig.calibration import HALF_TURN, MotorCalibration
+from app.rig.motion import leader_pose
+from app.rig.sts3215 import EEPROM_END, MODEL_NUMBER_STS3215, REGISTERS, RESOLUTION, SIGN_BITS, SO101_MOTORS
+
+log = logging.getLogger(__name__)
+STEPS_PER_DEG = RESOLUTION / 360
+# physical reach of each joint in its own units (degrees; gripper 0..100); wrist_roll turns freely
+LIMITS = {"shoulder_pan": 110.0, "shoulder_lift": 100.0, "elbow_flex": 97.0, "wrist_flex": 95.0,
+          "wrist_roll": 179.0, "gripper": 100.0}
+GRIPPER_SPAN = 1400  # raw steps from closed to open
+MIDDLE_POSE = np.array([0, 0, 0, 0, 0, 50], np.float32)
+FAULTS = ("silence", "bad_checksum", "garbage")
+Hand = Callable[[float], np.ndarray]
+
+
+def _reg(name: str) -> tuple[int, int]:
+    return REGISTERS[name]
+
+
+class SimServo:
+    def __init__(self, servo_id: int, joint: str, center: int):
+        self.id, self.joint, self.center = servo_id, joint, center  # center: raw at the joint's middle
+        self.mem = bytearray(256)
+        self.saved_eeprom = bytearray(EEPROM_END)
+        self.actual = float(center)  # encoder position, raw steps
+        self.power_on(factory=True)
+
+    def power_on(self, factory: bool = False) -> None:
+        if factory:
+            self.put("Model_Number", MODEL_NUMBER_STS3215)
+            self.put("Firmware_Major_Version", 3)
+            self.put("Firmware_Minor_Version", 10)
+            self.put("ID", self.id)
+            self.put("Return_Delay_Time", 0)
+            self.put("Max_Position_Limit", RESOLUTION - 1)
+            self.put("P_Coefficient", 32)
+            self.saved_eeprom[:] = self.mem[:EEPROM_END]
+        self.mem[:EEPROM_END] = self.saved_eeprom
+        self.mem[EEPROM_END:] = bytes(256 - EEPROM_END)
+        self.put("Lock", 1)
+        self.put("Present_Voltage", 120)
+        self.put("Present_Temperature", 31)
+        self.put("Goal_Position", self.present())
+
+    def get(self, name: str) -> int:
+        addr, size = _reg(name)
+        raw = fp.from_bytes(self.mem[addr:addr + size])
+        return fp.decode_sign_magnitude(raw, SIGN_BITS[name]) if name in SIGN_BITS else raw
+
+    def put(self, name: str, value: int) -> None:
+        addr, size = _reg(name)
+        if name in SIGN_BITS:
+            value = fp.encode_sign_magnitude(value, SIGN_BITS[name])
+        self.mem[addr:addr + size] = fp.to_bytes(value, size)
+
+    def present(self) -> int:
+        return (round(self.actual) - self.get("Homing_Offset")) % RESOLUTION
+
+    def read(self, addr: int, size: int) -> bytes:
+        self.put("Present_Position", self.present())
+        self.put("Moving", int(self.get("Torque_Enable") and abs(self.goal_actual() - self.actual) > 2))
+        return bytes(self.mem[addr:addr + size])
+
+    def write(self, addr: int, data: bytes) -> None:
+        ro = {_reg(n)[0] for n in ("Model_Number", "Firmware_Major_Version", "Firmware_Minor_Version")}
+        if addr in ro or addr >= _reg("Present_Position")[0] and addr < 71:
+            return
+        was_on = self.get("Torque_Enable")
+        self.mem[addr:addr + len(data)] = data
+        if addr < EEPROM_END and self.get("Lock") == 0:
+            end = min(EEPROM_END, addr + len(data))
+            self.saved_eeprom[addr:end] = self.mem[addr:end]
+        if not was_on and self.get("Torque_Enable"):
+            self.put("Goal_Position", self.get("Goal_Position"))
+
+    def goal_actual(self) -> float:
+        goal = self.get("Goal_Position")
+        lo, hi = self.get("Min_Position_Limit"), self.get("Max_Position_Limit")
+        if hi > lo and (lo, hi) != (0, RESOLUTION - 1):
+            goal = min(max(goal, lo), hi)
+        target = goal + self.get("Homing_Offset")
+        # the shortest way round from where the encoder is now
+        return self.actual + ((target - self.actual + RESOLUTION / 2) % RESOLUTION - RESOLUTION / 2)
+
+    def to_raw(self, value: float) -> float:
+        if self.joint == "gripper":
+            return self.center + (value - 50.0) / 100.0 * GRIPPER_SPAN
+        return self.center + value * STEPS_PER_DEG
+
+    def to_units(self, raw: float) -> float:
+        if self.joint == "gripper":
+            return 50.0 + (raw - self.center) * 100.0 / GRIPPER_SPAN
+        return (raw - self.center) / STEPS_PER_DEG
+
+    def physical_range(self) -> tuple[float, float]:
+        lim = LIMITS[self.joint]
+        return (self.to_raw(0), self.to_raw(100)) if self.joint == "gripper" else (self.to_raw(-lim), self.to_raw(lim))
+
+
+class SimServoBus:
+    time_constant = 0.05  # seconds: servo closing the gap to its goal
+
+    def __init__(self, role: str = "follower", link: str | Path | None = None, seed: int | None = None,
+                 start: bool = True):
+        self.role = role
+        rng = random.Random(seed if seed is not None else (1 if role == "leader" else 2))
+        # each arm was assembled with its horns at arbitrary encoder positions: calibration matters
+        self.servos = {sid: SimServo(sid, joint, 2048 + rng.randint(-400, 400))
+                       for joint, sid in SO101_MOTORS.items()}
+        self._dir = None
+        if link is None:
+            self._dir = Path(tempfile.mkdtemp(prefix="teleop-sim-bus-"))
+            link = self._dir / role
+        self.port = str(link)
+        self.pty_path: str | None = None
+        self.jog_offsets = np.zeros(6, np.float32)
+        self.held_pose: np.ndarray | None = None
+        self.hand: str | None = "leader" if role == "leader" else None
+        self.requests = 0
+        self._faults: dict[str, int | None] = {}
+        self._t0 = time.monotonic()
+        self._t_last = self._t0
+        self._lock = threading.Lock()
+        self._master = self._slave = -1
+        self._thread: threading.Thread | None = None
+        self._wake_r, self._wake_w = os.pipe()
+        self.plugged = False
+        if start:
+            self.replug()
+
+    # -- what a person does with the arm ---------------------------------------------------------
+    def move_by_hand(self, script: str | None) -> None:
+        """'leader' (natural motion), 'middle', 'sweep' (each joint end to end), 'hold' or None."""
+        with self._lock:
+            self._advance(time.monotonic())
+            if script == "hold":
+                self.held_pose = self.pose()
+            self.hand = script
+            self._t0 = time.monotonic()
+
+    def jog(self, joint: int, delta: float) -> None:
+        with self._lock:
+            self.jog_offsets[joint] += delta
+
+    def pose(self) -> np.ndarray:
+        """Where the joints really are (degrees; gripper 0..100)."""
+        return np.array([s.to_units(s.actual) for s in self.servos.values()], np.float32)
+
+    def _hand_pose(self, t: float) -> np.ndarray | None:
+        if self.hand == "leader":
+            return leader_pose(t) + self.jog_offsets
+        if self.hand == "middle":
+            return MIDDLE_POSE + self.jog_offsets
+        if self.hand == "hold" and self.held_pose is not None:
+            return self.held_pose + self.jog_offsets
+        if self.hand == "sweep":
+            lim = np.array([LIMITS[j] for j in SO101_MOTORS], np.float32)
+            phase = math.sin(2 * math.pi * t / 1.2)
+            out = lim * phase
+            out[5] = 50 + 50 * phase
+            return out
+        return None
+
+    def _advance(self, now: float) -> None:
+        dt, self._t_last = now - self._t_last, now
+        hand = self._hand_pose(now - self._t0)
+        alpha = 1.0 - math.exp(-max(dt, 0.0) / self.time_constant)
+        for k, s in enumerate(self.servos.values()):
+            if s.get("Torque_Enable"):
+                s.actual += alpha * (s.goal_actual() - s.actual)
+            elif hand is not None:
+                s.actual = s.to_raw(float(hand[k]))
+            lo, hi = s.physical_range()
+            if s.joint != "wrist_roll":
+                s.actual = min(max(s.actual, lo), hi)
+
+    def factory_calibration(self) -> dict[str, MotorCalibration]:
+        """The calibration the wizard would find: middle reads 2047, limits at the physical stops."""
+        cal = {}
+        for joint, sid in SO101_MOTORS.items():
+            s = self.servos[sid]
+            offset = s.center - HALF_TURN
+            lo, hi = s.physical_range()
+            rmin, rmax = (0, RESOLUTION - 1) if joint == "wrist_roll" else (round(lo) - offset, round(hi) - offset)
+            cal[joint] = MotorCalibration(sid, 0, offset, rmin, rmax)
+        return cal
+
+    # -- faults ----------------------------------------------------------------------------------
+    def inject(self, fault: str, count: int | None = None) -> None:
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; choose from {FAULTS}")
+        with self._lock:
+            self._faults[fault] = count
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def _take_fault(self, fault: str) -> bool:
+        if fault not in self._faults:
+            return False
+        left = self._faults[fault]
+        if left is not None:
+            if left <= 1:
+                del self._faults[fault]
+            else:
+                self._faults[fault] = left - 1
+        return True
+
+    def unplug(self) -> None:
+        """The USB cable is pulled: the port vanishes and whoever has it open gets I/O errors."""
+        self._stop_thread()
+        for fd in (self._master, self._slave):
+            if fd >= 0:
+                os.close(fd)
+        self._master = self._slave = -1
+        if os.path.islink(self.port):
+            os.unlink(self.port)
+        self.plugged = False
+
+    def replug(self) -> None:
+        """Plugged back in: a fresh pty behind the same path; the servos power up (torque off)."""
+        if self.plugged:
+            return
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)  # no echo, no line discipline: bytes pass untouched
+        tty.setraw(self._master)
+        self.pty_path = os.ttyname(self._slave)
+        for s in self.servos.values():
+            s.power_on()
+        if os.path.lexists(self.port):
+            os.unlink(self.port)
+        os.symlink(self.pty_path, self.port)
+        self.plugged = True
+        self._thread = threading.Thread(target=self._serve, args=(self._master,), name=f"sim-bus-{self.role}",
+                                        daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.unplug()
+        for fd in (self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._wake_r = self._wake_w = -1
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+    def _stop_thread(self) -> None:
+        if self._thread is not None:
+            self._stopping = True
+            os.write(self._wake_w, b"x")
+            self._thread.join(2.0)
+            self._thread = None
+            while select.select([self._wake_r], [], [], 0)[0]:
+                os.read(self._wake_r, 64)
+
+    # -- the wire --------------------------------------------------------------------------------
+    def _serve(self, master: int) -> None:
+        self._stopping = False
+        parser = fp.PacketParser(accept_broadcast=True)
+        while not self._stopping:
+            try:
+                ready = select.select([master, self._wake_r], [], [], 0.5)[0]
+                if self._wake_r in ready or self._stopping:
+                    return
+                if not ready:
+                    continue
+                data = os.read(master, 4096)
+            except OSError:
+                return
+            for packet in parser.feed(data):
+                with self._lock:
+                    reply = self._handle(packet)
+                if reply:
+                    try:
+                        os.write(master, reply)
+                    except OSError:
+                        return
+
+    def _handle(self, p: fp.Packet) -> bytes:
+        self.requests += 1
+        self._advance(time.monotonic())
+        ins, prm = p.code, p.params
+        answers: list[bytes] = []
+        targets = list(self.servos.values()) if p.id == fp.BROADCAST_ID else [self.servos.get(p.id)]
+        if ins == fp.Instruction.PING:
+            answers = [fp.encode_packet(s.id, 0) for s in targets if s]
+        elif ins == fp.Instruction.READ and len(prm) == 2 and targets[0]:
+            answers = [fp.encode_packet(p.id, 0, targets[0].read(prm[0], prm[1]))]
+        elif ins == fp.Instruction.WRITE and len(prm) >= 2:
+            for s in targets:
+                if s:
+                    s.write(prm[0], prm[1:])
+            if p.id != fp.BROADCAST_ID and targets[0]:
+                answers = [fp.encode_packet(p.id, 0)]
+        elif ins == fp.Instruction.SYNC_READ and len(prm) >= 3:
+            answers = [fp.encode_packet(i, 0, self.servos[i].read(prm[0], prm[1]))
+                       for i in prm[2:] if i in self.servos]
+        elif ins == fp.Instruction.SYNC_WRITE and len(prm) >= 2:
+            addr, size = prm[0], prm[1]
+            for k in range(2, len(prm) - size, size + 1):
+                s = self.servos.get(prm[k])
+                if s:
+                    s.write(addr, prm[k + 1:k + 1 + size])
+        if not answers:
+            return b""
+        if self._take_fault("silence"):
+            return b""
+        if self._take_fault("bad_checksum"):
+            answers = [a[:-1] + bytes(((a[-1] + 1) & 0xFF,)) for a in answers]
+        out = b"".join(answers)
+        if self._take_fault("garbage"):
+            out = bytes(random.choice((0xFF, 0x00, 0x42, 0xFE, 0x07)) for _ in range(random.randint(3, 12))) + out
+        return out
