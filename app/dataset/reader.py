@@ -1,0 +1,258 @@
+"""DatasetReader: read a LeRobot v3.0 dataset through an fsspec filesystem (local by default).
+
+Every file access goes through `fs.open(root + "/" + relpath)`, so huggingface_hub's HfFileSystem
+(root "datasets/<repo_id>@<revision>") plugs in unchanged. For a local root the reader first runs
+commit recovery (app/dataset/commit.py) unless a live writer holds the dataset. Metadata is validated
+before any path built from it is opened: hostile templates, absolute paths, '..', absurd shapes or
+counts raise DatasetError.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from app.dataset import layout as L
+from app.dataset.errors import DatasetError
+from app.dataset.features import DEFAULT_FEATURES, check_features, video_keys
+from app.dataset.video import FrameDecoder
+
+
+@dataclass
+class VideoSegmentRef:
+    path: str          # relative to the root
+    from_ts: float
+    to_ts: float
+
+
+@dataclass
+class EpisodeInfo:
+    index: int
+    length: int
+    tasks: list[str]
+    data_file: str
+    from_index: int
+    to_index: int
+    videos: dict[str, VideoSegmentRef] = field(default_factory=dict)
+
+
+def load_info(info: dict) -> dict:
+    """Check info.json before anything is built from it; returns it unchanged."""
+    if not isinstance(info, dict):
+        raise DatasetError("meta/info.json is not a JSON object")
+    for key in ("codebase_version", "fps", "features"):
+        if key not in info:
+            raise DatasetError(f"meta/info.json lacks {key!r}")
+    if info["codebase_version"] != L.CODEBASE_VERSION:
+        raise DatasetError(f"codebase_version is {info['codebase_version']!r}; only v3.0 is supported "
+                           "(convert v2.x datasets with lerobot first)")
+    fps = info["fps"]
+    if not isinstance(fps, int) or isinstance(fps, bool) or not 0 < fps <= 1000:
+        raise DatasetError(f"fps {fps!r} is not a positive integer")
+    for key, top in (("total_episodes", L.MAX_EPISODES), ("total_frames", L.MAX_FRAMES),
+                     ("total_tasks", L.MAX_EPISODES), ("chunks_size", L.MAX_CHUNKS_SIZE)):
+        v = info.get(key, 0 if key != "chunks_size" else L.DEFAULT_CHUNKS_SIZE)
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0 or v > top:
+            raise DatasetError(f"{key} {v!r} is not plausible")
+    if info.get("chunks_size", 1) <= 0:
+        raise DatasetError("chunks_size must be positive")
+    for key in ("data_files_size_in_mb", "video_files_size_in_mb"):
+        v = info.get(key, 1)
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or v <= 0:
+            raise DatasetError(f"{key} {v!r} must be a positive number")
+    features = info["features"]
+    check_features(features, allow_defaults=True)
+    for name, ft in DEFAULT_FEATURES.items():
+        if name not in features or features[name]["dtype"] != ft["dtype"]:
+            raise DatasetError(f"default feature {name!r} is missing or not {ft['dtype']}")
+    L.check_template(info.get("data_path") or "", "data_path", {"chunk_index", "file_index"})
+    if video_keys(features):
+        L.check_template(info.get("video_path") or "", "video_path", {"video_key", "chunk_index", "file_index"})
+    return info
+
+
+class DatasetReader:
+    def __init__(self, root, fs=None):
+        if fs is None:
+            import fsspec
+            from app.dataset.commit import recover
+            fs = fsspec.filesystem("file")
+            root = str(Path(root).resolve())
+            if not Path(root).is_dir():
+                raise DatasetError(f"{root} is not a directory")
+            recover(Path(root))
+        self.fs, self.root = fs, str(root).rstrip("/")
+        self.info = load_info(self._json(L.INFO_PATH))
+        self.fps: int = self.info["fps"]
+        self.features: dict = self.info["features"]
+        self.video_keys: list[str] = video_keys(self.features)
+        self.tasks: list[str] = self._tasks()
+        self.episodes: list[EpisodeInfo] = self._episodes()
+        self._decoders: dict[str, FrameDecoder] = {}
+        self._dlock = threading.Lock()
+
+    # ---------------------------------------------------------------- files
+    def path(self, rel: str) -> str:
+        return f"{self.root}/{L.safe_relpath(rel)}"
+
+    def open(self, rel: str):
+        try:
+            return self.fs.open(self.path(rel), "rb")
+        except FileNotFoundError:
+            raise DatasetError(f"{rel} is missing") from None
+        except OSError as exc:
+            raise DatasetError(f"cannot open {rel}: {exc}") from exc
+
+    def _json(self, rel: str) -> dict:
+        try:
+            with self.open(rel) as f:
+                return json.loads(f.read())
+        except ValueError as exc:
+            raise DatasetError(f"{rel} is not valid JSON: {exc}") from exc
+
+    def _parquet(self, rel: str, columns=None) -> pa.Table:
+        try:
+            with self.open(rel) as f:
+                return pq.read_table(f, columns=columns)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise DatasetError(f"{rel} is not a readable parquet file: {exc}") from exc
+
+    def glob(self, pattern: str) -> list[str]:
+        """Relative paths matching a pattern under the root, in lexicographic order (as lerobot)."""
+        prefix = self.fs._strip_protocol(self.root).rstrip("/") + "/"
+        found = [self.fs._strip_protocol(p) for p in self.fs.glob(prefix + pattern)]
+        return sorted(p[len(prefix):] for p in found if p.startswith(prefix))
+
+    # ---------------------------------------------------------------- metadata
+    def _tasks(self) -> list[str]:
+        if self.info.get("total_tasks", 0) == 0 and not self.fs.exists(self.path(L.TASKS_PATH)):
+            return []
+        t = self._parquet(L.TASKS_PATH)
+        if "task" not in t.column_names or "task_index" not in t.column_names:
+            raise DatasetError("meta/tasks.parquet needs columns task_index and task")
+        order = t.column("task_index").to_pylist()
+        if order != list(range(len(order))):
+            raise DatasetError("meta/tasks.parquet: row i must have task_index i")
+        return [str(x) for x in t.column("task").to_pylist()]
+
+    def _episodes(self) -> list[EpisodeInfo]:
+        out: list[EpisodeInfo] = []
+        for rel in self.glob("meta/episodes/*/*.parquet"):
+            with self.open(rel) as f:
+                try:
+                    pf = pq.ParquetFile(f)
+                    cols = [c for c in pf.schema_arrow.names if not c.startswith("stats/")]
+                    rows = pf.read(columns=cols).to_pylist()
+                except (pa.ArrowInvalid, OSError) as exc:
+                    raise DatasetError(f"{rel} is not a readable parquet file: {exc}") from exc
+            for r in rows:
+                out.append(self._episode(r))
+                if len(out) > L.MAX_EPISODES:
+                    raise DatasetError("too many episodes")
+        for i, ep in enumerate(out):
+            if ep.index != i:
+                raise DatasetError(f"meta/episodes: row {i} holds episode {ep.index}")
+        return out
+
+    def _episode(self, r: dict) -> EpisodeInfo:
+        try:
+            ep = EpisodeInfo(int(r["episode_index"]), int(r["length"]), [str(t) for t in r["tasks"] or []],
+                             L.data_path(self.info, int(r["data/chunk_index"]), int(r["data/file_index"])),
+                             int(r["dataset_from_index"]), int(r["dataset_to_index"]))
+            for key in self.video_keys:
+                ep.videos[key] = VideoSegmentRef(
+                    L.video_path(self.info, key, int(r[f"videos/{key}/chunk_index"]), int(r[f"videos/{key}/file_index"])),
+                    float(r[f"videos/{key}/from_timestamp"]), float(r[f"videos/{key}/to_timestamp"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DatasetError(f"meta/episodes row is incomplete or malformed: {exc}") from exc
+        if not 0 < ep.length <= L.MAX_FRAMES or ep.to_index - ep.from_index != ep.length or ep.from_index < 0:
+            raise DatasetError(f"episode {ep.index}: length {ep.length} does not match its index range")
+        return ep
+
+    def stats(self) -> dict | None:
+        if not self.fs.exists(self.path(L.STATS_PATH)):
+            return None
+        return self._json(L.STATS_PATH)
+
+    # ---------------------------------------------------------------- rows
+    def read_episode(self, e: int, columns: list[str] | None = None) -> pa.Table:
+        """The episode's data rows, reading only the row groups whose `index` range overlaps it."""
+        ep = self.episodes[e]
+        with self.open(ep.data_file) as f:
+            try:
+                pf = pq.ParquetFile(f)
+                md = pf.metadata
+                idx_col = pf.schema_arrow.get_field_index("index")
+                groups = []
+                for g in range(md.num_row_groups):
+                    st = md.row_group(g).column(idx_col).statistics if idx_col >= 0 else None
+                    if st is None or not st.has_min_max or (st.min < ep.to_index and st.max >= ep.from_index):
+                        groups.append(g)
+                table = pf.read_row_groups(groups, columns=columns and list(dict.fromkeys(columns + ["index"])))
+            except (pa.ArrowInvalid, OSError) as exc:
+                raise DatasetError(f"{ep.data_file} is not a readable parquet file: {exc}") from exc
+        idx = table.column("index")
+        if table.num_rows != ep.length or idx[0].as_py() != ep.from_index:
+            mask = pc.and_(pc.greater_equal(idx, ep.from_index), pc.less(idx, ep.to_index))
+            table = table.filter(mask)
+        if table.num_rows != ep.length:
+            raise DatasetError(f"episode {e}: {table.num_rows} rows in {ep.data_file}, expected {ep.length}")
+        return table.select(columns) if columns else table
+
+    # ---------------------------------------------------------------- frames
+    def _decoder(self, rel: str) -> FrameDecoder:
+        dec = self._decoders.get(rel)
+        if dec is None:
+            if len(self._decoders) >= 8:
+                self._decoders.pop(next(iter(self._decoders))).close()
+            dec = self._decoders[rel] = FrameDecoder(self.open(rel), rel)
+        return dec
+
+    def frame_time(self, e: int, video_key: str, frame_index: int) -> float:
+        ep = self.episodes[e]
+        if not 0 <= frame_index < ep.length:
+            raise DatasetError(f"episode {e} has no frame {frame_index} (length {ep.length})")
+        return ep.videos[video_key].from_ts + float(np.float32(frame_index / self.fps))
+
+    def frame(self, e: int, video_key: str, frame_index: int) -> np.ndarray:
+        """HxWx3 uint8 RGB frame of an episode, found by timestamp (1e-4 s) after a keyframe seek."""
+        t = self.frame_time(e, video_key, frame_index)
+        with self._dlock:
+            return self._decoder(self.episodes[e].videos[video_key].path).frame_at(t)
+
+    def iter_frames(self, e: int, video_key: str, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
+        """Frames start..stop-1 of an episode, decoded sequentially (its own decoder, thread-safe)."""
+        ep = self.episodes[e]
+        stop = ep.length if stop is None else min(stop, ep.length)
+        if start >= stop:
+            return
+        ref = ep.videos[video_key]
+        t0 = self.frame_time(e, video_key, start)
+        t1 = ref.from_ts + stop / self.fps
+        dec = FrameDecoder(self.open(ref.path), ref.path)
+        try:
+            n = start
+            for t, img in dec.frames_between(t0, t1):
+                expect = self.frame_time(e, video_key, n)
+                if abs(t - expect) > 1e-4:
+                    raise DatasetError(f"{ref.path}: frame {n} of episode {e} at {t:.6f} s, expected {expect:.6f} s")
+                yield img
+                n += 1
+            if n != stop:
+                raise DatasetError(f"{ref.path}: episode {e} ends after {n} frames, expected {stop}")
+        finally:
+            dec.close()
+
+    def close(self) -> None:
+        with self._dlock:
+            for d in self._decoders.values():
+                d.close()
+            self._decoders.clear()

@@ -1,0 +1,299 @@
+"""Camera video with PyAV: encode numpy frames to an mp4 segment, verify it, append it to a camera file
+without re-encoding, probe the `info` block, and decode frames by timestamp with a keyframe seek.
+
+Each episode of each camera is encoded on its own (pts = frame index, time base 1/fps, first frame a
+keyframe), so an episode always starts on a keyframe once appended. Appending remuxes the packets of
+the existing file and of the segment into a new file, shifting the segment's pts by the end of the
+existing file (as lerobot's concat demuxer does), with moov at the front.
+
+h264/hevc are encoded without B-frames (bf=0): with B-frames the mp4 muxer writes an edit list and
+negative dts, which do not survive packet-level concatenation. This is a deliberate deviation from
+lerobot's passthrough of the encoder defaults; `extra_options` may still override it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import av
+import numpy as np
+
+from app.dataset.errors import DatasetError
+from app.dataset.stats import ImageStatsSampler, from_json, to_json
+
+os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1 prints a banner per encoder at its default level
+TOLERANCE_S = 1e-4
+STREAM_CODEC = {"libsvtav1": "av1", "libaom-av1": "av1", "libx264": "h264", "h264": "h264",
+                "libx265": "hevc", "hevc": "hevc"}
+_ENCODER = {"h264": "libx264", "hevc": "libx265", "av1": "libsvtav1"}
+
+
+@dataclass
+class VideoSettings:
+    codec: str = "libsvtav1"       # libsvtav1 | libx264 (h264) | libx265 (hevc)
+    pix_fmt: str = "yuv420p"
+    crf: int | None = 30
+    g: int | None = 2
+    preset: int | str | None = None  # None: 12 for libsvtav1, encoder default otherwise
+    fast_decode: int = 0
+    extra_options: dict = field(default_factory=dict)
+
+    @property
+    def encoder(self) -> str:
+        return _ENCODER.get(self.codec, self.codec)
+
+    def options(self, throttled: bool = False) -> dict[str, str]:
+        enc = self.encoder
+        opts: dict[str, str] = {}
+        if self.g is not None:
+            opts["g"] = str(self.g)
+        if self.crf is not None:
+            opts["crf"] = str(self.crf)
+        preset = self.preset if self.preset is not None else (12 if enc == "libsvtav1" else None)
+        if preset is not None:
+            opts["preset"] = str(preset)
+        svt = []
+        if enc == "libsvtav1":
+            if self.fast_decode:
+                svt.append(f"fast-decode={self.fast_decode}")
+            if throttled:
+                svt.append("lp=1")
+        else:
+            opts["bf"] = "0"
+            if self.fast_decode:
+                opts["tune"] = "fastdecode"
+            if throttled:
+                opts["threads"] = "1"
+        if enc == "libx265":
+            opts["x265-params"] = "log-level=error"
+        extra = {str(k): str(v) for k, v in self.extra_options.items()}
+        if svt:
+            extra_svt = extra.pop("svtav1-params", "")
+            opts["svtav1-params"] = ":".join(svt + ([extra_svt] if extra_svt else []))
+        opts.update(extra)
+        return opts
+
+    def info(self, preset_used: int | None = None) -> dict:
+        enc = self.encoder
+        preset = self.preset if self.preset is not None else (12 if enc == "libsvtav1" else None)
+        return {"video.g": self.g, "video.crf": self.crf, "video.preset": preset,
+                "video.fast_decode": self.fast_decode, "video.video_backend": "pyav",
+                "video.extra_options": dict(self.extra_options)}
+
+
+@dataclass
+class SegmentInfo:
+    path: Path
+    frames: int
+    fps: int
+    width: int
+    height: int
+    codec: str              # stream codec name: av1, h264, hevc
+    pix_fmt: str
+    duration_s: float       # stream duration: frames / fps for a constant-rate segment
+    size_bytes: int
+    stats: dict | None = None  # image stats (stats.histogram_stats layout) when known
+
+
+def _sidecar(path: Path) -> Path:
+    return Path(str(path) + ".stats.json")
+
+
+def load_segment_stats(path: Path) -> dict | None:
+    """Image stats saved next to a segment by encode_segment, or None."""
+    try:
+        return from_json(json.loads(_sidecar(Path(path)).read_text()))["image"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def encode_segment(frames: Iterable[np.ndarray], path, fps: int, settings: VideoSettings | None = None,
+                   throttled: bool = False, progress: Callable[[int], None] | None = None,
+                   length: int | None = None) -> SegmentInfo:
+    """Encode HxWx3 uint8 RGB frames into a one-episode mp4; image stats are sampled on the way."""
+    settings = settings or VideoSettings()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if length is None and hasattr(frames, "__len__"):
+        length = len(frames)
+    sampler = ImageStatsSampler(length)
+    tb = Fraction(1, int(fps))
+    n = 0
+    try:
+        with av.open(str(path), "w", format="mp4") as out:
+            stream = None
+            for img in frames:
+                img = np.asarray(img)
+                if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
+                    raise DatasetError(f"frame {n}: expected HxWx3 uint8 RGB, got {img.shape} {img.dtype}")
+                if stream is None:
+                    stream = out.add_stream(settings.encoder, rate=int(fps), options=settings.options(throttled))
+                    stream.width, stream.height = img.shape[1], img.shape[0]
+                    stream.pix_fmt = settings.pix_fmt
+                    stream.codec_context.time_base = tb
+                elif img.shape[:2] != (stream.height, stream.width):
+                    raise DatasetError(f"frame {n}: size {img.shape[:2]} differs from the first frame's")
+                frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+                frame.pts, frame.time_base = n, tb
+                if n == 0:
+                    frame.pict_type = av.video.frame.PictureType.I
+                out.mux(stream.encode(frame))
+                sampler.add(img)
+                n += 1
+                if progress:
+                    progress(n)
+            if stream is None:
+                raise DatasetError("no frames to encode")
+            out.mux(stream.encode(None))
+    except av.FFmpegError as exc:
+        raise DatasetError(f"encoding {path.name} with {settings.encoder} failed: {exc}") from exc
+    info = probe_segment(path)
+    info.stats = sampler.result()
+    _sidecar(path).write_text(json.dumps({"image": to_json({"s": info.stats})["s"]}))
+    return info
+
+
+def probe_segment(path) -> SegmentInfo:
+    path = Path(path)
+    try:
+        with av.open(str(path)) as c:
+            s = c.streams.video[0]
+            cc = s.codec_context
+            dur = float(s.duration * s.time_base) if s.duration else 0.0
+            return SegmentInfo(path, s.frames, int(round(float(s.average_rate or 0))), cc.width, cc.height,
+                               _stream_codec(s), cc.pix_fmt or s.format.name, dur, path.stat().st_size)
+    except (av.FFmpegError, IndexError, OSError) as exc:
+        raise DatasetError(f"cannot read video {path}: {exc}") from exc
+
+
+def _stream_codec(stream) -> str:
+    name = stream.codec_context.codec.name
+    return {"libdav1d": "av1", "libaom-av1": "av1", "libsvtav1": "av1"}.get(name, name)
+
+
+def verify_segment(path, expected_frames: int, fps: int, with_stats: bool = False) -> SegmentInfo:
+    """Decode a segment and check it: frame count, frame n at n/fps (1e-4 s), keyframe first.
+
+    Raises DatasetError naming the first problem. with_stats also computes image stats (for segments
+    without a stats sidecar)."""
+    info = probe_segment(path)
+    sampler = ImageStatsSampler(expected_frames) if with_stats else None
+    n = 0
+    try:
+        with av.open(str(path)) as c:
+            s = c.streams.video[0]
+            for frame in c.decode(s):
+                if n == 0 and not frame.key_frame:
+                    raise DatasetError(f"{Path(path).name}: the first frame is not a keyframe")
+                if abs(float(frame.pts * s.time_base) - n / fps) > TOLERANCE_S:
+                    raise DatasetError(f"{Path(path).name}: frame {n} is at {float(frame.pts * s.time_base):.6f} s, "
+                                       f"expected {n / fps:.6f} s")
+                if sampler is not None:
+                    sampler.add(frame.to_ndarray(format="rgb24"))
+                n += 1
+    except av.FFmpegError as exc:
+        raise DatasetError(f"{Path(path).name}: decoding failed after {n} frames: {exc}") from exc
+    if n != expected_frames:
+        raise DatasetError(f"{Path(path).name}: {n} frames decoded, expected {expected_frames}")
+    if abs(info.duration_s - expected_frames / fps) > TOLERANCE_S:
+        raise DatasetError(f"{Path(path).name}: lasts {info.duration_s:.6f} s, expected {expected_frames / fps:.6f} s")
+    info.frames = n
+    info.stats = sampler.result() if sampler is not None else load_segment_stats(path)
+    return info
+
+
+def concat_into(existing: Path | None, offset_s: float, segment: Path, out_path: Path) -> None:
+    """Write `existing` (if any) then `segment` shifted by offset_s into out_path; no re-encoding."""
+    sources = ([(existing, 0.0)] if existing is not None else []) + [(segment, offset_s)]
+    with av.open(str(out_path), "w", format="mp4", options={"movflags": "faststart"}) as out:
+        ostream = None
+        for src, shift in sources:
+            with av.open(str(src)) as inp:
+                istream = inp.streams.video[0]
+                if ostream is None:
+                    ostream = out.add_stream_from_template(istream, opaque=True)
+                ticks = round(Fraction(shift).limit_denominator(1_000_000) / istream.time_base)
+                for pkt in inp.demux(istream):
+                    if pkt.dts is None and pkt.pts is None:
+                        continue
+                    if pkt.pts is not None:
+                        pkt.pts += ticks
+                    if pkt.dts is not None:
+                        pkt.dts += ticks
+                    pkt.stream = ostream
+                    out.mux(pkt)
+
+
+def info_block(seg: SegmentInfo, settings: VideoSettings) -> dict:
+    """The `info` dict of a video feature, as lerobot writes it after probing episode 0."""
+    return {"video.height": seg.height, "video.width": seg.width, "video.codec": seg.codec,
+            "video.pix_fmt": seg.pix_fmt, "video.fps": seg.fps, "video.channels": 3, "has_audio": False,
+            **settings.info(), "is_depth_map": False}
+
+
+class FrameDecoder:
+    """Decode frames of one mp4 opened from a (seekable) file object: by time with a keyframe seek,
+    or sequentially over a time range."""
+
+    def __init__(self, fileobj, name: str = "video"):
+        self.name = name
+        try:
+            self.container = av.open(fileobj)
+            self.stream = self.container.streams.video[0]
+        except (av.FFmpegError, IndexError) as exc:
+            raise DatasetError(f"cannot open video {name}: {exc}") from exc
+        self.stream.thread_type = "AUTO"
+
+    def close(self) -> None:
+        self.container.close()
+
+    def _seek(self, t: float) -> None:
+        tb = self.stream.time_base
+        target = max(0, round(Fraction(t).limit_denominator(10_000_000) / tb) - 1)
+        self.container.seek(target, stream=self.stream, backward=True, any_frame=False)
+
+    def frame_at(self, t: float) -> np.ndarray:
+        """The HxWx3 uint8 RGB frame whose time is within 1e-4 s of t."""
+        self._seek(t)
+        best, best_dt = None, None
+        tb = self.stream.time_base
+        for frame in self.container.decode(self.stream):
+            ft = float(frame.pts * tb)
+            dt = abs(ft - t)
+            if best_dt is None or dt < best_dt:
+                best, best_dt = frame, dt
+            if ft >= t - TOLERANCE_S:
+                break
+        if best is None or best_dt > TOLERANCE_S:
+            got = "none" if best is None else f"{float(best.pts * tb):.6f} s"
+            raise DatasetError(f"{self.name}: no frame at {t:.6f} s (closest: {got}; tolerance 1e-4 s)")
+        return best.to_ndarray(format="rgb24")
+
+    def frames_between(self, t0: float, t1: float) -> Iterator[tuple[float, np.ndarray]]:
+        """(time, frame) for every frame with t0 - 1e-4 <= time < t1 - 1e-4, in order."""
+        self._seek(t0)
+        tb = self.stream.time_base
+        for frame in self.container.decode(self.stream):
+            ft = float(frame.pts * tb)
+            if ft < t0 - TOLERANCE_S:
+                continue
+            if ft >= t1 - TOLERANCE_S:
+                break
+            yield ft, frame.to_ndarray(format="rgb24")
+
+    def times_between(self, t0: float, t1: float) -> Iterator[tuple[float, bool]]:
+        """(time, is_keyframe) of decoded frames in [t0, t1) without converting pixels."""
+        self._seek(t0)
+        tb = self.stream.time_base
+        for frame in self.container.decode(self.stream):
+            ft = float(frame.pts * tb)
+            if ft < t0 - TOLERANCE_S:
+                continue
+            if ft >= t1 - TOLERANCE_S:
+                break
+            yield ft, frame.key_frame
