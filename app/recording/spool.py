@@ -14,6 +14,7 @@ before a SIGKILL is in the page cache and survives the process.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -101,10 +102,10 @@ class SpoolWriter:
             h, w = self.cameras[key]
             if img.shape != (h, w, 3) or img.dtype != np.uint8:
                 raise SpoolError(f"{key}: frame {img.shape} {img.dtype}, expected ({h}, {w}, 3) uint8")
-            self.bytes_written += f.write(np.ascontiguousarray(img).data)
+            self.bytes_written += _write_all(f, np.ascontiguousarray(img).data)
         r = self._row[0]
         r["seq"], r["t"], r["action"], r["state"] = seq, t, action, state
-        self.bytes_written += self._rows.write(self._row.tobytes())
+        self.bytes_written += _write_all(self._rows, self._row.tobytes())
         self.length += 1
 
     def sync(self) -> None:
@@ -127,6 +128,14 @@ class SpoolWriter:
     def discard(self) -> None:
         self._close_files()
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _write_all(f, data) -> int:
+    n = f.write(data)
+    size = memoryview(data).nbytes
+    if n != size:  # a short write on a regular file means the disk filled up
+        raise OSError(errno.ENOSPC, f"short write ({n} of {size} bytes)")
+    return n
 
 
 def _safe(key: str) -> str:
