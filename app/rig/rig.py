@@ -84,6 +84,7 @@ def build_sim_rig(n_cameras: int = 2, width: int = 640, height: int = 480, fps: 
                                pose=lambda: last_state["pose"], hue=60 * i) for i in range(n_cameras)]
     rig = Rig(cameras, leader, follower, fps=fps, simulated=True, name="simulated SO-101")
     rig.sim_buses = buses  # for jogging the leader and injecting faults
+    _notice_replug_quickly(rig)
     for bus in buses.values():
         rig.own(bus)
     rig.teleop.add_listener(lambda tick: last_state.__setitem__("pose", tick.state))
@@ -100,7 +101,16 @@ def build_hardware_rig(profile) -> Rig:
     follower = FeetechArm("follower", "follower", profile.follower_port, arm_id=profile.follower_id) \
         if profile.follower_port else None
     cameras = [OpenCVCamera(c.name, c.device, c.width, c.height, c.fps, c.fourcc) for c in profile.cameras]
-    return Rig(cameras, leader, follower, fps=profile.fps, simulated=False, name=profile.name)
+    rig = Rig(cameras, leader, follower, fps=profile.fps, simulated=False, name=profile.name)
+    _notice_replug_quickly(rig)
+    return rig
+
+
+def _notice_replug_quickly(rig: Rig) -> None:
+    """Retry vanished devices twice a second, so a replug shows up in the UI within a second."""
+    rig.teleop.reconnect_interval = 0.5
+    for cam in rig.cameras.values():
+        cam.reopen_interval = 0.5
 
 
 def detect_rig(force_sim: bool = False, **kwargs) -> Rig:
