@@ -1,0 +1,141 @@
+"""One encode job: a stopped take's spool -> one verified mp4 per camera -> one committed episode.
+
+Order matters for crash safety: the segments are encoded into the spool folder, each is decoded back
+and checked (frame count and duration against the rows; the writer's add_episode does this before it
+stages anything), the episode is committed atomically with
+the spool id as its source id, and only then is the spool deleted. A crash at any point leaves
+either the spool (the job runs again; a commit that already happened is recognised by its source id
+and not repeated) or a committed episode and no spool.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from app.dataset.errors import DatasetError
+from app.dataset.video import encode_segment
+from app.dataset.writer import Episode
+from app.recording.spool import Spool, SpoolError
+
+SEGMENT_SUFFIX = ".mp4"
+
+
+class JobError(RuntimeError):
+    """A failure with a message meant for the operator."""
+
+
+class Stopped(Exception):
+    """Raised from the progress callback: "cancel" (operator) or "shutdown" (app exit)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class JobResult:
+    episode_index: int | None  # None when the episode had been committed by an earlier run
+    output_bytes: int
+    already_committed: bool = False
+
+
+def segment_path(spool_path: Path, video_key: str) -> Path:
+    return spool_path / (video_key.replace("/", "_") + SEGMENT_SUFFIX)
+
+
+def encode_and_commit(spool_path: Path, spool_id: str, writer, settings, *,
+                      throttled: Callable[[], bool] = lambda: False,
+                      progress: Callable[[int, int], None] = lambda done, size: None,
+                      verifying: Callable[[], None] = lambda: None) -> JobResult:
+    if spool_id in writer.committed_sources():
+        # committed by an earlier run that died before deleting the spool
+        if spool_path.exists():
+            delete_spool(Spool(spool_path))
+        return JobResult(None, 0, already_committed=True)
+    spool = _open(spool_path, spool_id)
+    segments: dict[str, Path] = {}
+    try:
+        done_bytes, done_frames = 0, 0
+        for key in spool.cameras:
+            path = segment_path(spool.path, key)
+            base_frames, base_bytes = done_frames, done_bytes
+
+            def on_frame(n: int, _base=base_frames, _bytes=base_bytes, _path=path) -> None:
+                progress(_base + n, _bytes + _size(_path))
+
+            segments[key] = path
+            info = encode_segment(spool.frames(key), path, spool.fps, settings, throttled=throttled(),
+                                  progress=on_frame, length=spool.length)
+            done_frames += spool.length
+            done_bytes += info.size_bytes
+            progress(done_frames, done_bytes)
+        verifying()
+        data = spool.rows()
+        if len(data["action"]) != spool.length:
+            raise JobError(f"the take has {len(data['action'])} rows but {spool.length} frames")
+        # add_episode decodes each segment back (verify_segment: frame count, timestamps, duration
+        # against the rows) before it commits anything, so verifying here again would decode twice.
+        index = writer.add_episode(Episode(task=spool.task, data=data, videos=dict(segments)),
+                                   source_id=spool.id)
+    except BaseException:
+        _remove_segments(segments.values())
+        raise
+    delete_spool(spool)
+    return JobResult(index, done_bytes)
+
+
+def _open(spool_path: Path, spool_id: str) -> Spool:
+    if not spool_path.is_dir():
+        raise JobError(f"the take's spool folder {spool_path} is missing")
+    spool = Spool(spool_path)  # SpoolError on an unreadable meta.json
+    if spool.id != spool_id:
+        raise JobError(f"spool folder {spool_path.name} holds take {spool.id}, expected {spool_id}")
+    if not spool.complete:
+        raise JobError("the take was never stopped (still recording or interrupted); recover it first")
+    if spool.length <= 0:
+        raise JobError("the take has no complete frame")
+    return spool
+
+
+def delete_spool(spool: Spool) -> None:
+    """Delete a committed take's spool, then the spool folder itself if no other take is in it."""
+    spool.delete()
+    try:
+        os.rmdir(spool.path.parent)
+    except OSError:  # not empty (other takes), or already gone
+        pass
+
+
+def _remove_segments(paths) -> None:
+    for p in paths:
+        for f in (Path(p), Path(str(p) + ".stats.json")):
+            try:
+                f.unlink()
+            except FileNotFoundError:
+                pass
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for the failed row: what went wrong, in the operator's words."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return f"Disk full while encoding: {exc.filename or ''} (free space and Retry; the take is kept)"
+    if isinstance(exc, (JobError, DatasetError)):
+        return str(exc)
+    if isinstance(exc, SpoolError):
+        return f"Damaged take: {exc}"
+    if isinstance(exc, (KeyError, ValueError)) and not isinstance(exc, DatasetError):
+        return f"Damaged take: {type(exc).__name__}: {exc}"
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or type(exc).__name__}: {exc.filename or exc}"
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,402 @@
+"""The encode queue: recorded takes wait here until their videos are encoded, verified and committed.
+
+Plain threads and a condition variable, no Qt: `app.encoding.workers` runs `claim()` + `run()` on
+QThreads, and tests or scripts can call `process_all()` on their own thread.
+
+Batch size follows lerobot's `video_encoding_batch_size`: with N, nothing is encoded until N takes are
+pending; then that whole batch becomes runnable. `flush()` (session end, app exit) makes everything
+pending runnable. After a restart every pending entry in the journal is runnable: the takes were
+recorded in an earlier session, which has ended.
+
+Observers are called with an entry id (or None for queue-wide changes) from whichever thread made the
+change; they must only take note and return (the Qt side turns them into one queued signal).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from app.dataset.layout import STUDIO_DIR
+from app.encoding import job
+from app.encoding.journal import ACTIVE, DONE, ENCODING, FAILED, PENDING, VERIFYING, Entry, Journal
+
+log = logging.getLogger(__name__)
+JOURNAL_NAME = "queue.json"
+CANCELLED_MSG = "Cancelled by the operator; the take is kept, Retry encodes it."
+PROGRESS_NOTIFY_S = 0.1  # at most ten progress notifications per second per entry
+
+
+@dataclass(frozen=True)
+class Row:
+    """What the panel shows for one entry: the journal entry plus live progress."""
+
+    id: str
+    task: str
+    state: str
+    cameras: tuple[str, ...]
+    length: int
+    fps: int
+    attempts: int
+    error: str
+    codec: str
+    episode_index: int | None
+    runnable: bool  # pending and released (batch full or flushed)
+    progress: float  # 0..1 over encode + verify
+    encode_fps: float  # frames per second of this entry's encode
+    eta_s: float | None
+    output_bytes: int
+    spool: str
+
+
+@dataclass(frozen=True)
+class Backlog:
+    episodes: int
+    video_seconds: float  # recorded footage still to encode
+    eta_s: float | None  # time to drain at the measured speed (None before the first measurement)
+
+
+class _Live:
+    def __init__(self, total: int):
+        self.total = max(1, total)
+        self.done = 0
+        self.t0 = time.monotonic()
+        self.output_bytes = 0
+        self.last_notify = 0.0
+
+
+class EncodeQueue:
+    def __init__(self, root: Path | str, writer, batch_size: int = 1, settings=None, *, adopt_spools: bool = True):
+        from app.dataset.video import VideoSettings
+
+        self.root = Path(root)
+        self.writer = writer
+        self.settings = settings if settings is not None else VideoSettings()
+        self.batch_size = max(1, int(batch_size))
+        self.pause_while_recording = False
+        self.priority_hook: Callable[[bool], None] | None = None  # called on the worker thread per segment
+        self._cond = threading.Condition()
+        self._observers: list[Callable[[str | None], None]] = []
+        self._released: set[str] = set()
+        self._live: dict[str, _Live] = {}
+        self._cancel: dict[str, str] = {}  # id -> "cancel" | "shutdown"
+        self._paused = False
+        self._throttled = False
+        self._closed = False
+        self._speed: float | None = None  # frames/s of the last encodes (moving average)
+        self._journal = Journal.load(self.root / STUDIO_DIR / JOURNAL_NAME)
+        self._recover(adopt_spools)
+
+    # ----- start-up -------------------------------------------------------------------------------
+    def _recover(self, adopt: bool) -> None:
+        from app.recording.spool import scan_spools
+
+        committed = set(self.writer.committed_sources())
+        spools = {s.id: s for s in scan_spools(self.root)}
+        for e in self._journal.entries.values():
+            if e.state in (PENDING, FAILED) and e.id not in spools:
+                if e.id in committed:
+                    self._journal.set_state(e.id, DONE, error="")
+                elif e.state == PENDING:
+                    self._journal.set_state(e.id, FAILED, error="The take's spool folder is missing; nothing to encode.")
+            elif e.state == PENDING:
+                self._released.add(e.id)
+        if adopt:  # stopped takes that never reached the journal (crash between stop and submit)
+            for s in spools.values():
+                if s.complete and s.id not in self._journal.entries:
+                    self._journal.add(_entry_for(s))
+                    self._released.add(s.id)
+        if self._journal.recovered:
+            log.info("encode queue: resuming %d interrupted entries", len(self._journal.recovered))
+        self._journal.save()
+
+    # ----- observers ------------------------------------------------------------------------------
+    def add_observer(self, cb: Callable[[str | None], None]) -> None:
+        with self._cond:
+            self._observers.append(cb)
+
+    def remove_observer(self, cb) -> None:
+        with self._cond:
+            if cb in self._observers:
+                self._observers.remove(cb)
+
+    def _notify(self, entry_id: str | None) -> None:
+        for cb in list(self._observers):
+            try:
+                cb(entry_id)
+            except Exception:  # an observer must never break the queue
+                log.exception("encode queue observer failed")
+
+    def _changed(self, entry_id: str | None, save: bool = True) -> None:
+        """Caller holds the lock."""
+        if save:
+            self._journal.save()
+        self._cond.notify_all()
+
+    # ----- the sink the recording session feeds -----------------------------------------------------
+    def submit(self, spool) -> None:
+        """Queue a stopped take. Returns at once; a take already queued is ignored."""
+        with self._cond:
+            if spool.id in self._journal.entries:
+                return
+            self._journal.add(_entry_for(spool))
+            waiting = [e.id for e in self._journal.entries.values()
+                       if e.state == PENDING and e.id not in self._released]
+            if len(waiting) >= self.batch_size:
+                self._released.update(waiting)
+            self._changed(spool.id)
+        self._notify(spool.id)
+
+    def flush(self) -> None:
+        """Make every pending take runnable regardless of the batch size."""
+        with self._cond:
+            self._released.update(e.id for e in self._journal.entries.values() if e.state == PENDING)
+            self._changed(None, save=False)
+        self._notify(None)
+
+    def set_throttled(self, on: bool) -> None:
+        """On while a take is recorded: fewer encoder threads, lower priority (from the next segment)."""
+        with self._cond:
+            self._throttled = bool(on)
+            self._changed(None, save=False)
+        self._notify(None)
+
+    @property
+    def throttled(self) -> bool:
+        return self._throttled
+
+    # ----- operator commands ------------------------------------------------------------------------
+    def pause(self) -> None:
+        """Start no new entry; the one being encoded finishes."""
+        with self._cond:
+            self._paused = True
+        self._notify(None)
+
+    def resume(self) -> None:
+        with self._cond:
+            self._paused = False
+            self._changed(None, save=False)
+        self._notify(None)
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def cancel(self, entry_id: str) -> None:
+        """Stop encoding this take (it becomes failed with a note; its spool is kept for Retry)."""
+        with self._cond:
+            e = self._journal.entries.get(entry_id)
+            if e is None:
+                return
+            if e.state == PENDING:
+                self._journal.set_state(entry_id, FAILED, error=CANCELLED_MSG)
+                self._released.discard(entry_id)
+                self._changed(entry_id)
+            elif e.state in ACTIVE:
+                self._cancel[entry_id] = "cancel"
+        self._notify(entry_id)
+
+    def retry_failed(self, ids: list[str] | None = None) -> int:
+        with self._cond:
+            failed = [e.id for e in self._journal.entries.values()
+                      if e.state == FAILED and (ids is None or e.id in ids)]
+            for i in failed:
+                self._journal.set_state(i, PENDING, error="")
+                self._released.add(i)
+            if failed:
+                self._changed(None)
+        self._notify(None)
+        return len(failed)
+
+    def raise_priority(self, entry_id: str) -> None:
+        with self._cond:
+            if entry_id not in self._journal.entries:
+                return
+            lowest = min(e.order for e in self._journal.entries.values())
+            self._journal.entries[entry_id].order = lowest - 1.0
+            self._released.add(entry_id)  # the operator wants it now, batch or not
+            self._changed(entry_id)
+        self._notify(entry_id)
+
+    # ----- what observers read ------------------------------------------------------------------------
+    def rows(self) -> list[Row]:
+        with self._cond:
+            return [self._row(e) for e in self._journal.ordered()]
+
+    def row(self, entry_id: str) -> Row | None:
+        with self._cond:
+            e = self._journal.entries.get(entry_id)
+            return self._row(e) if e else None
+
+    def _row(self, e: Entry) -> Row:
+        live = self._live.get(e.id)
+        prog, fps, eta, size = (1.0 if e.state == DONE else 0.0), 0.0, None, e.output_bytes
+        if live is not None:
+            prog = min(1.0, live.done / live.total)
+            elapsed = time.monotonic() - live.t0
+            fps = live.done / elapsed if elapsed > 0.2 and live.done else 0.0
+            eta = (live.total - live.done) / fps if fps else None
+            size = live.output_bytes
+        elif e.state == PENDING and self._speed:
+            eta = e.length * len(e.cameras) / self._speed
+        return Row(e.id, e.task, e.state, tuple(e.cameras), e.length, e.fps, e.attempts, e.error, e.codec,
+                   e.episode_index, e.state == PENDING and e.id in self._released, prog, fps, eta, size, e.spool)
+
+    def backlog(self) -> Backlog:
+        with self._cond:
+            todo = [e for e in self._journal.entries.values() if e.state in (PENDING, *ACTIVE)]
+            frames = 0
+            for e in todo:
+                live = self._live.get(e.id)
+                frames += (live.total - live.done) if live else e.length * max(1, len(e.cameras))
+            eta = frames / self._speed if self._speed else None
+            return Backlog(len(todo), sum(e.video_seconds for e in todo), eta)
+
+    def has_work(self) -> bool:
+        """True while any take is pending or being encoded (the exit prompt asks about these)."""
+        with self._cond:
+            return any(e.state in (PENDING, *ACTIVE) for e in self._journal.entries.values())
+
+    def counts(self) -> dict[str, int]:
+        with self._cond:
+            out = {s: 0 for s in (PENDING, ENCODING, VERIFYING, DONE, FAILED)}
+            for e in self._journal.entries.values():
+                out[e.state] += 1
+            return out
+
+    @property
+    def measured_speed(self) -> float | None:
+        """Frames per second (one camera stream) of recent encodes on this machine."""
+        return self._speed
+
+    # ----- worker side --------------------------------------------------------------------------------
+    def _runnable(self) -> list[Entry]:
+        if self._paused or self._closed or (self._throttled and self.pause_while_recording):
+            return []
+        return [e for e in self._journal.ordered() if e.state == PENDING and e.id in self._released]
+
+    def claim(self, timeout: float | None = None) -> Entry | None:
+        """Block until an entry is runnable (or timeout / close); mark it encoding and return it."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while True:
+                if self._closed:
+                    return None
+                ready = self._runnable()
+                if ready:
+                    e = ready[0]
+                    self._journal.set_state(e.id, ENCODING, attempts=e.attempts + 1, started=time.time(),
+                                            error="", codec=self.settings.codec)
+                    self._live[e.id] = _Live(e.length * max(1, len(e.cameras)))
+                    self._changed(e.id)
+                    break
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return None
+                self._cond.wait(left)
+        self._notify(e.id)
+        return e
+
+    def run(self, entry: Entry) -> None:
+        """Encode, verify and commit a claimed entry, recording the outcome in the journal."""
+        live = self._live[entry.id]
+
+        def progress(done: int, output_bytes: int) -> None:
+            with self._cond:
+                if entry.id in self._cancel:
+                    raise job.Stopped(self._cancel[entry.id])
+                live.done, live.output_bytes = done, output_bytes
+                now = time.monotonic()
+                if now - live.last_notify < PROGRESS_NOTIFY_S:
+                    return
+                live.last_notify = now
+            self._notify(entry.id)
+
+        def verifying() -> None:
+            with self._cond:
+                self._journal.set_state(entry.id, VERIFYING)
+                self._changed(entry.id)
+            self._notify(entry.id)
+
+        def throttled() -> bool:
+            if self.priority_hook is not None:
+                self.priority_hook(self._throttled)
+            return self._throttled
+
+        outcome: dict = {}
+        try:
+            result = job.encode_and_commit(Path(entry.spool), entry.id, self.writer, self.settings,
+                                           throttled=throttled, progress=progress, verifying=verifying)
+            outcome = dict(state=DONE, error="", episode_index=result.episode_index,
+                           output_bytes=result.output_bytes, finished=time.time())
+        except job.Stopped as stop:
+            if stop.reason == "shutdown":
+                outcome = dict(state=PENDING, error="")
+            else:
+                outcome = dict(state=FAILED, error=CANCELLED_MSG, finished=time.time())
+        except Exception as exc:  # noqa: BLE001 - any failure fails this entry only
+            msg = job.describe_error(exc)
+            log.warning("encoding %s failed: %s", entry.id, msg, exc_info=not isinstance(exc, job.JobError))
+            outcome = dict(state=FAILED, error=msg, finished=time.time())
+        with self._cond:
+            self._cancel.pop(entry.id, None)
+            live = self._live.pop(entry.id, live)
+            if outcome["state"] == DONE and live.done:
+                elapsed = max(1e-6, time.monotonic() - live.t0)
+                speed = live.done / elapsed
+                self._speed = speed if self._speed is None else 0.5 * self._speed + 0.5 * speed
+            if outcome["state"] != PENDING:
+                self._released.discard(entry.id)
+            state = outcome.pop("state")
+            self._journal.set_state(entry.id, state, **outcome)
+            self._changed(entry.id)
+        self._notify(entry.id)
+
+    def process_all(self) -> None:
+        """Run every runnable entry on the calling thread (scripts and tests without workers)."""
+        while True:
+            e = self.claim(timeout=0)
+            if e is None:
+                return
+            self.run(e)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until no released take is left and nothing is being encoded. False on timeout.
+
+        A paused queue with released takes is not idle: this waits for the resume.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while True:
+                busy = any(e.state in ACTIVE or (e.state == PENDING and e.id in self._released
+                                                   and not self._closed)
+                           for e in self._journal.entries.values())
+                if not busy:
+                    return True
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._cond.wait(left if left is not None else 1.0)
+
+    def close(self) -> None:
+        """Stop handing out work; an entry being encoded is abandoned and stays pending for next launch."""
+        with self._cond:
+            self._closed = True
+            for e in self._journal.entries.values():
+                if e.state in ACTIVE:
+                    self._cancel[e.id] = "shutdown"
+            self._cond.notify_all()
+        self._notify(None)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+
+def _entry_for(spool) -> Entry:
+    return Entry(id=spool.id, spool=str(spool.path), task=spool.task, cameras=list(spool.cameras),
+                 length=int(spool.length), fps=int(spool.fps))
