@@ -43,3 +43,11 @@ def test_parser_skips_noise_rejects_bad_checksums_and_handles_split_packets():
     assert [(p.id, p.code, p.params) for p in out] == [(3, 0, b"\x10\x08"), (4, 0x20, b"\x01")]
     assert parser.bad_checksums == 1 and parser.skipped_bytes >= 3
     assert fp.describe_servo_error(0x20) == "overload"
+
+
+def test_parser_with_known_answer_length_is_not_fooled_by_a_fake_header():
+    real = fp.encode_packet(2, 0, b"\x00\x08")
+    parser = fp.PacketParser()
+    parser.expect_length = 4
+    out = parser.feed(b"\xff\xff\x07\x42\x00" + real)  # noise claiming a 66-byte packet
+    assert [p.id for p in out] == [2]

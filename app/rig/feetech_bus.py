@@ -192,6 +192,7 @@ class FeetechBus:
         missing = set(expect)
         # every answer is 6 bytes plus the data asked for (READ / SYNC_READ: size is the 2nd param)
         reply_size = 6 + packet[6] if packet[4] in (fp.Instruction.READ, fp.Instruction.SYNC_READ) else 6
+        parser.expect_length = reply_size - 4
         deadline = time.monotonic() + self.timeout
         bad0, skip0, received = parser.bad_checksums, parser.skipped_bytes, 0
         while missing:

@@ -114,6 +114,9 @@ class PacketParser:
 
     def __init__(self, accept_broadcast: bool = False):
         self._buf = bytearray()
+        # set by a driver that knows the length byte of the answers it waits for: noise that merely
+        # looks like a header then cannot make the parser wait for a long packet that never comes
+        self.expect_length: int | None = None
         self._max_id = BROADCAST_ID if accept_broadcast else MAX_ID
         self.skipped_bytes = 0
         self.bad_checksums = 0
@@ -142,7 +145,8 @@ class PacketParser:
             if len(buf) < 4:
                 return out
             servo_id, length = buf[2], buf[3]
-            if servo_id > self._max_id or not 2 <= length <= MAX_PACKET:
+            if servo_id > self._max_id or not 2 <= length <= MAX_PACKET or (
+                    self.expect_length is not None and length != self.expect_length):
                 self.skipped_bytes += 1
                 del buf[:1]
                 continue
