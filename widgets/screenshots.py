@@ -1,0 +1,85 @@
+"""`python -m widgets.screenshots OUTDIR`: the real window on the simulated rig, saved as PNGs.
+
+Run it under Xvfb for real window decorations and fonts:
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python -m widgets.screenshots resources/screenshots
+Other features add a shot by appending (file name, function(window) -> QWidget to grab) to SHOTS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+
+def _main_window(window) -> QWidget:
+    return window
+
+
+SHOTS: list[tuple[str, Callable]] = [("main_window.png", _main_window)]
+
+
+def settle(seconds: float) -> None:
+    """Run the event loop for a while (frames arrive, plots fill)."""
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("outdir", type=Path)
+    parser.add_argument("--wait", type=float, default=3.0, help="seconds of live data before the shots")
+    parser.add_argument("--only", help="take only the shot with this file name")
+    args = parser.parse_args(argv)
+
+    import os
+    import tempfile
+
+    # a fresh settings file: the shot shows the default layout, not whatever this machine remembers
+    os.environ.setdefault("TELEOP_STUDIO_SETTINGS", str(Path(tempfile.mkdtemp()) / "settings.ini"))
+    from app.logs import setup_logging
+    from app.rig.rig import detect_rig
+    from widgets.main_window import MainWindow, app_icon, apply_style
+
+    setup_logging("WARNING")
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setWindowIcon(app_icon())
+    apply_style(app)
+    rig = detect_rig(force_sim=True)
+    rig.start()
+    try:
+        window = MainWindow(rig)
+        window.show()
+        settle(args.wait)
+        args.outdir.mkdir(parents=True, exist_ok=True)
+        for name, target in SHOTS:
+            if args.only and name != args.only:
+                continue
+            widget = target(window)
+            settle(0.3)
+            path = args.outdir / name
+            screen = widget.screen() or app.primaryScreen()
+            if widget.isWindow() and screen is not None and app.platformName() == "xcb":
+                pixmap = screen.grabWindow(widget.winId())  # includes what the X server shows
+            else:
+                pixmap = widget.grab()
+            if not pixmap.save(str(path)):
+                print(f"could not write {path}", file=sys.stderr)
+                return 1
+            print(f"{path}  {pixmap.width()}x{pixmap.height()}")
+        window.close()
+    finally:
+        rig.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    t0 = time.monotonic()
+    rc = main()
+    sys.exit(rc)
