@@ -137,6 +137,7 @@ class HubServer(ThreadingHTTPServer):
         self.tokens = set(tokens)
         self.repos: dict[str, Repo] = {}
         self.log: list[Request] = []
+        self._conns: set = set()
         self._thread: threading.Thread | None = None
 
     @property
@@ -166,8 +167,14 @@ class HubServer(ThreadingHTTPServer):
         return self
 
     def stop(self) -> None:
+        """Stop listening and cut open keep-alive connections (clients see the Hub go away)."""
         self.shutdown()
         self.server_close()
+        for conn in list(self._conns):
+            try:
+                conn.shutdown(2)
+            except OSError:
+                pass
 
     def __enter__(self) -> "HubServer":
         return self.start()
@@ -201,6 +208,14 @@ class HubHandler(BaseHTTPRequestHandler):
 
     def log_message(self, *args) -> None:  # keep test output quiet
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        self.server._conns.add(self.connection)
+
+    def finish(self) -> None:
+        self.server._conns.discard(self.connection)
+        super().finish()
 
     def do_GET(self) -> None:
         self._dispatch("GET")

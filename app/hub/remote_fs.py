@@ -1,0 +1,231 @@
+"""A Hub dataset repo as an fsspec filesystem that reads byte ranges through the on-disk range cache.
+
+Why ours and not huggingface_hub's HfFileSystem directly (bench/hub_scrub.py measures both):
+- One request lists the whole repo: `dataset_info(files_metadata=True)` gives every path and size,
+  pinned to a commit sha. HfFileSystem resolves the revision, then lists each directory and probes
+  each file before its first byte, which at 50 ms per request costs most of the "open" budget.
+- Ranges are read through `RangeCache` (fixed blocks on disk, keyed by commit sha): a revisit makes
+  no request at all, and a dataset seen once opens offline from its remembered file list.
+- Reads go through huggingface_hub's own HTTP session and headers (token from `hf auth login`),
+  with one quick retry instead of its long back-off, so a cut connection shows an error in seconds.
+
+Paths are "<repo_id>@<revision>/<path in repo>" (`fs.root` + "/" + path); bare repo paths work too.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import posixpath
+import threading
+from dataclasses import dataclass, field
+
+from fsspec.spec import AbstractBufferedFile, AbstractFileSystem
+
+from app.hub.errors import HubError
+from app.hub.range_cache import RangeCache, file_key
+
+log = logging.getLogger(__name__)
+DEFAULT_REVISION = "v3.0"
+DEFAULT_TIMEOUT = 10.0
+
+
+@dataclass
+class Manifest:
+    repo_id: str
+    revision: str
+    commit: str
+    files: dict[str, int]                 # path -> size
+    tags: list[str] = field(default_factory=list)
+    offline: bool = False                 # read from the cache, the Hub was not reachable
+    note: str = ""                        # e.g. "no v3.0 tag: showing main"
+
+
+def _is_network_error(exc: BaseException) -> bool:
+    name = type(exc).__name__
+    return isinstance(exc, (TimeoutError, ConnectionError)) or "Timeout" in name or name in (
+        "ConnectError", "NetworkError", "RemoteProtocolError", "ReadError")
+
+
+class HubFileSystem(AbstractFileSystem):
+    protocol = "studiohub"
+    cachable = False
+
+    def __init__(self, manifest: Manifest, cache: RangeCache, endpoint: str | None = None,
+                 token: str | bool | None = None, timeout: float = DEFAULT_TIMEOUT):
+        super().__init__()
+        from huggingface_hub import constants
+        self.manifest, self.range_cache = manifest, cache
+        self.endpoint = (endpoint or constants.ENDPOINT).rstrip("/")
+        self.token, self.timeout = token, timeout
+        self.requests = 0
+        self.bytes_fetched = 0
+        self._count_lock = threading.Lock()
+        dirs = {""}
+        for p in manifest.files:
+            parts = p.split("/")
+            dirs.update("/".join(parts[:i]) for i in range(1, len(parts)))
+        self._dirs = dirs
+
+    @property
+    def root(self) -> str:
+        """The root to give DatasetReader: "<repo_id>@<revision>"."""
+        return f"{self.manifest.repo_id}@{self.manifest.revision}"
+
+    def _rel(self, path: str) -> str:
+        path = self._strip_protocol(str(path))
+        if path.startswith(self.root):
+            path = path[len(self.root):]
+        path = posixpath.normpath("/" + path.lstrip("/")).lstrip("/")
+        return "" if path == "." else path
+
+    def _name(self, rel: str) -> str:
+        return f"{self.root}/{rel}" if rel else self.root
+
+    def info(self, path, **kwargs):
+        rel = self._rel(path)
+        if rel in self.manifest.files:
+            return {"name": self._name(rel), "size": self.manifest.files[rel], "type": "file"}
+        if rel in self._dirs:
+            return {"name": self._name(rel), "size": 0, "type": "directory"}
+        raise FileNotFoundError(f"{rel} is not in {self.root}")
+
+    def ls(self, path, detail=True, **kwargs):
+        rel = self._rel(path)
+        if rel in self.manifest.files:
+            out = [self.info(rel)]
+        elif rel in self._dirs:
+            prefix = rel + "/" if rel else ""
+            names = {prefix + p[len(prefix):].split("/")[0] for p in list(self.manifest.files) + list(self._dirs)
+                     if p.startswith(prefix) and p != rel and p[len(prefix):]}
+            out = [self.info(n) for n in sorted(names)]
+        else:
+            raise FileNotFoundError(rel)
+        return out if detail else [e["name"] for e in out]
+
+    def _open(self, path, mode="rb", block_size=None, autocommit=True, cache_options=None, **kwargs):
+        if mode != "rb":
+            raise PermissionError("Hub datasets are opened read-only")
+        rel = self._rel(path)
+        if rel not in self.manifest.files:
+            raise FileNotFoundError(f"{rel} is not a file of {self.root}")
+        return CachedHubFile(self, rel, mode, block_size=self.range_cache.block_size,
+                             cache_type="readahead", size=self.manifest.files[rel])
+
+    def fetch(self, rel: str, start: int, end: int) -> bytes:
+        """Bytes [start, end) of a repo file over HTTP (huggingface_hub's session and headers)."""
+        from huggingface_hub import hf_hub_url
+        from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+
+        url = hf_hub_url(self.manifest.repo_id, rel, repo_type="dataset", revision=self.manifest.commit,
+                         endpoint=self.endpoint)
+        headers = build_hf_headers(token=self.token)
+        headers["Range"] = f"bytes={start}-{end - 1}"
+        for attempt in (1, 2):
+            try:
+                r = get_session().get(url, headers=headers, timeout=self.timeout)
+                hf_raise_for_status(r)
+                data = r.content
+                break
+            except Exception as exc:  # one quick retry on a cut connection, then give up
+                if attempt == 2 or not _is_network_error(exc):
+                    raise
+                log.info("retrying %s [%d, %d) after %s", rel, start, end, type(exc).__name__)
+        with self._count_lock:
+            self.requests += 1
+            self.bytes_fetched += len(data)
+        if len(data) != end - start:
+            raise HubError(f"{rel} is shorter on the Hub than its listed size (truncated upload?)")
+        return data
+
+    def read_range(self, rel: str, start: int, end: int) -> bytes:
+        m = self.manifest
+        key = file_key(self.endpoint, m.repo_id, m.commit, rel)
+        return self.range_cache.read(key, start, end, m.files[rel], lambda a, b: self.fetch(rel, a, b))
+
+
+class CachedHubFile(AbstractBufferedFile):
+    def _fetch_range(self, start, end):
+        return self.fs.read_range(self.path, start, end)
+
+
+# -- opening --------------------------------------------------------------------------------------
+
+def _manifest_path(cache: RangeCache, endpoint: str, repo_id: str, revision: str):
+    return cache.directory / "manifests" / (file_key(endpoint, repo_id, revision) + ".json")
+
+
+def _fetch_manifest(api, repo_id: str, revision: str, timeout: float) -> Manifest:
+    info = api.dataset_info(repo_id, revision=revision, files_metadata=True, timeout=timeout)
+    files = {s.rfilename: int(s.size or 0) for s in info.siblings or []}
+    return Manifest(repo_id, revision, info.sha, files, list(info.tags or []))
+
+
+def _v2_message(repo_id: str, version: str) -> str:
+    return (f"{repo_id} is a LeRobot {version} dataset. The studio reads v3.0 only: convert it with "
+            "lerobot's `python -m lerobot.datasets.v30.convert_dataset_v21_to_v30 "
+            f"--repo-id={repo_id}` (or pick a revision tagged v3.0).")
+
+
+_opened: dict[tuple, HubFileSystem] = {}    # this session's open datasets: a revisit asks nothing
+
+
+def open_hub_dataset(repo_id: str, revision: str = DEFAULT_REVISION, *, cache: RangeCache | None = None,
+                     endpoint: str | None = None, token: str | bool | None = None,
+                     timeout: float = DEFAULT_TIMEOUT, refresh: bool = False) -> HubFileSystem:
+    """The dataset `repo_id` at `revision` as a filesystem; `DatasetReader(fs.root, fs)` reads it.
+
+    Raises HubError with a clear message when the repo is not a LeRobot v3.0 dataset; huggingface_hub
+    errors (not found, gated, timeouts) pass through for `errors.explain`. Opening the same dataset
+    again in this session reuses the commit resolved the first time unless `refresh`.
+    """
+    from huggingface_hub import constants
+
+    cache = cache or RangeCache()
+    endpoint = (endpoint or constants.ENDPOINT).rstrip("/")
+    key = (endpoint, repo_id, revision, cache.directory, token)
+    if not refresh and key in _opened and not _opened[key].manifest.offline:
+        return _opened[key]
+    _opened[key] = fs = _open(repo_id, revision, cache, endpoint, token, timeout)
+    return fs
+
+
+def _open(repo_id, revision, cache, endpoint, token, timeout) -> HubFileSystem:
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import RevisionNotFoundError
+
+    api = HfApi(endpoint=endpoint, token=token)
+    saved = _manifest_path(cache, endpoint, repo_id, revision)
+    try:
+        manifest = _fetch_manifest(api, repo_id, revision, timeout)
+    except RevisionNotFoundError:
+        if revision != DEFAULT_REVISION:
+            raise
+        tags = [t.name for t in api.list_repo_refs(repo_id, repo_type="dataset").tags]
+        old = sorted(t for t in tags if t.startswith("v2"))
+        if old:
+            raise HubError(_v2_message(repo_id, old[-1])) from None
+        manifest = _fetch_manifest(api, repo_id, "main", timeout)
+        manifest.note = f"{repo_id} has no v3.0 tag: showing the main branch."
+    except Exception as exc:
+        if not (_is_network_error(exc) and saved.exists()):
+            raise
+        manifest = Manifest(**json.loads(saved.read_text()))
+        manifest.offline, manifest.note = True, "The Hub is not reachable: showing the cached copy."
+    fs = HubFileSystem(manifest, cache, endpoint, token, timeout)
+    if "meta/info.json" not in manifest.files:
+        raise HubError(f"{repo_id} is not a LeRobot dataset (it has no meta/info.json).")
+    try:
+        version = str(json.loads(fs.cat_file(fs.root + "/meta/info.json")).get("codebase_version", ""))
+    except (ValueError, AttributeError):
+        raise HubError(f"{repo_id}: meta/info.json is not valid JSON, so this is not a readable "
+                       "LeRobot dataset.") from None
+    if version.startswith(("v1", "v2")):
+        raise HubError(_v2_message(repo_id, version))
+    if not manifest.offline:
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        tmp = saved.with_suffix(".tmp")
+        tmp.write_text(json.dumps({k: v for k, v in manifest.__dict__.items()
+                                   if k not in ("offline", "note")}))
+        tmp.replace(saved)
+    return fs
