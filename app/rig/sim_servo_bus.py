@@ -166,7 +166,7 @@ class SimServoBus:
         with self._lock:
             self._advance(time.monotonic())
             if script == "hold":
-                self.held_pose = self.pose()
+                self.held_pose = np.array([s.to_units(s.actual) for s in self.servos.values()], np.float32)
             self.hand = script
             self._t0 = time.monotonic()
 
@@ -175,8 +175,10 @@ class SimServoBus:
             self.jog_offsets[joint] += delta
 
     def pose(self) -> np.ndarray:
-        """Where the joints really are (degrees; gripper 0..100)."""
-        return np.array([s.to_units(s.actual) for s in self.servos.values()], np.float32)
+        """Where the joints really are now (degrees; gripper 0..100)."""
+        with self._lock:
+            self._advance(time.monotonic())
+            return np.array([s.to_units(s.actual) for s in self.servos.values()], np.float32)
 
     def _hand_pose(self, t: float) -> np.ndarray | None:
         if self.hand == "leader":
