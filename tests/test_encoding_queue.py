@@ -189,7 +189,8 @@ def test_adopts_stopped_spools_missing_from_the_journal(tmp_path):
     root = tmp_path / "ds"
     w = make_dataset(root)
     take = record_take(root, 5)
-    q = EncodeQueue(root, w, batch_size=4, settings=X264)
+    assert EncodeQueue(root, w, batch_size=4, settings=X264).row(take.id) is None  # recovery's job by default
+    q = EncodeQueue(root, w, batch_size=4, settings=X264, adopt_spools=True)
     assert q.row(take.id).runnable
     q.process_all()
     assert w.committed_sources() == {take.id}
@@ -200,9 +201,13 @@ def test_libsvtav1_default_settings(tmp_path):
     root = tmp_path / "ds"
     w = make_dataset(root, settings=VideoSettings())
     q = EncodeQueue(root, w, settings=VideoSettings())
-    q.submit(record_take(root, 10))
-    q.set_throttled(True)  # lp=1 path
+    q.set_throttled(True)  # lp=1, as while a take is recorded
+    q.submit(record_take(root, 10, seed=1))
     q.process_all()
+    q.set_throttled(False)  # full speed between takes; both must append into one camera file
+    q.submit(record_take(root, 10, seed=2))
+    q.process_all()
+    assert w.total_episodes == 2
     row = q.rows()[0]
     assert row.state == "done", row.error
     assert row.codec == "libsvtav1" and row.output_bytes > 0

@@ -70,7 +70,7 @@ class _Live:
 
 
 class EncodeQueue:
-    def __init__(self, root: Path | str, writer, batch_size: int = 1, settings=None, *, adopt_spools: bool = True):
+    def __init__(self, root: Path | str, writer, batch_size: int = 1, settings=None, *, adopt_spools: bool = False):
         from app.dataset.video import VideoSettings
 
         self.root = Path(root)
@@ -105,7 +105,9 @@ class EncodeQueue:
                     self._journal.set_state(e.id, FAILED, error="The take's spool folder is missing; nothing to encode.")
             elif e.state == PENDING:
                 self._released.add(e.id)
-        if adopt:  # stopped takes that never reached the journal (crash between stop and submit)
+        # Stopped takes missing from the journal are normally resubmitted by app.recording.recovery,
+        # which also decides about interrupted ones; adopt_spools does it here for scripts without it.
+        if adopt:
             for s in spools.values():
                 if s.complete and s.id not in self._journal.entries:
                     self._journal.add(_entry_for(s))
