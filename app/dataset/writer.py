@@ -289,7 +289,10 @@ class DatasetWriter:
                 current, from_ts = path, float(self._last[f"videos/{key}/to_timestamp"])
         rel = L.video_path(self.info, key, chunk, file)
         tmp = commit.stage(rel)
-        concat_into(current, from_ts, seg.path, tmp)
+        if current is None:  # first episode of a file: the segment itself, as lerobot moves it in place
+            shutil.copyfile(seg.path, tmp)
+        else:
+            concat_into(current, from_ts, seg.path, tmp)
         commit.staged(rel, tmp)
         return {f"videos/{key}/chunk_index": chunk, f"videos/{key}/file_index": file,
                 f"videos/{key}/from_timestamp": from_ts, f"videos/{key}/to_timestamp": from_ts + seg.duration_s}
