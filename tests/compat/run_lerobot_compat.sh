@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Opt-in check (`make compat`): datasets written by our writer load in lerobot 0.6.1, every frame decoded.
+# Creates a separate Python 3.12 venv (lerobot pulls torch, about 3 GB), writes two small datasets with
+# the studio's .venv (one mp4 per camera, and one file per episode with chunks_size 2), then loads them
+# with LeRobotDataset(repo_id, root=...) and compares rows and pixels.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+COMPAT_VENV="${COMPAT_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/teleop-studio/lerobot-compat-venv}"
+STUDIO_PY="${STUDIO_PY:-$REPO/.venv/bin/python}"
+PY312=""
+for p in /root/.pyenv/versions/3.12.1/bin/python3.12 python3.12 "$HOME"/.pyenv/versions/3.12*/bin/python3.12; do
+    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null; then
+        PY312="$(command -v "$p")"; break
+    fi
+done
+[ -n "$PY312" ] || { echo "compat: Python 3.12 not found (lerobot 0.6.1 needs it)"; exit 2; }
+if [ ! -x "$COMPAT_VENV/bin/python" ] || ! "$COMPAT_VENV/bin/python" -c 'import lerobot' 2>/dev/null; then
+    echo "compat: creating $COMPAT_VENV with $PY312 and installing lerobot[dataset]==0.6.1 (pulls torch, ~3 GB)"
+    "$PY312" -m venv "$COMPAT_VENV"
+    "$COMPAT_VENV/bin/python" -m pip install --quiet --upgrade pip
+    "$COMPAT_VENV/bin/python" -m pip install "lerobot[dataset]==0.6.1"
+fi
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+cd "$REPO"
+"$STUDIO_PY" "$HERE/lerobot_load.py" write "$WORK"
+HF_HUB_OFFLINE=1 "$COMPAT_VENV/bin/python" "$HERE/lerobot_load.py" load "$WORK"
