@@ -1,0 +1,129 @@
+"""A recording session on the simulated rig with encoding in the background: are frames on time?
+
+    .venv/bin/python bench/record_session.py [--episodes 10 --episode-time-s 20 --reset-time-s 5]
+                                            [--cameras 2 --width 640 --height 480 --fps 30]
+
+The operator is simulated: each take is stopped with Next (right arrow) shortly before its time
+limit, so Stop latency is measured on the control path the window uses. Prints: frames on time
+(fresh camera frame in its tick's slot, over all cameras and takes), Stop call and Stop -> take
+closed on disk p50/p99, Start call p99, peak RSS, spool MB/s, and the encoding backlog left.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--episodes", type=int, default=10)
+    ap.add_argument("--episode-time-s", type=float, default=20.0)
+    ap.add_argument("--reset-time-s", type=float, default=5.0)
+    ap.add_argument("--cameras", type=int, default=2)
+    ap.add_argument("--width", type=int, default=640)
+    ap.add_argument("--height", type=int, default=480)
+    ap.add_argument("--fps", type=int, default=30)
+    ap.add_argument("--root", type=Path, help="where to record (default: a temporary folder, deleted)")
+    a = ap.parse_args()
+
+    from PySide6.QtCore import QCoreApplication
+
+    from app.encoding.workers import EncodeWorkers
+    from app.recording.config import SessionConfig
+    from app.recording.session import State
+    from app.recording.setup import open_recording
+    from app.rig.rig import build_sim_rig
+
+    app = QCoreApplication.instance() or QCoreApplication([])  # noqa: F841 - QThreads want one
+    tmp = None if a.root else tempfile.TemporaryDirectory(prefix="record-bench-")
+    root = a.root or Path(tmp.name) / "ds"
+    rig = build_sim_rig(n_cameras=a.cameras, width=a.width, height=a.height, fps=a.fps)
+    # the time limit is a safety net only: the simulated operator presses Next just before it
+    cfg = SessionConfig(root=root, repo_id="bench/session", task="pick the cube", fps=a.fps, episodes=a.episodes,
+                        episode_time_s=a.episode_time_s + 2, reset_time_s=a.reset_time_s + 60)
+    setup = open_recording(rig, cfg)
+    s, queue = setup.session, setup.queue
+    s.add_observer(lambda e, d: queue.set_throttled(d == State.RECORDING) if e == "state" else None)
+    workers = EncodeWorkers(queue)
+    workers.start()
+    proc = psutil.Process()
+    peak = {"rss": 0}
+    stop_sampling = threading.Event()
+
+    def sample() -> None:
+        while not stop_sampling.wait(0.2):
+            peak["rss"] = max(peak["rss"], proc.memory_info().rss)
+
+    threading.Thread(target=sample, daemon=True).start()
+    rig.start()
+    time.sleep(1.0)  # cameras and arms up
+    stop_call, start_call, closed_after = [], [], []
+    takes = []
+    rec_time = 0.0
+    t_begin = time.monotonic()
+    for ep in range(a.episodes):
+        t0 = time.perf_counter()
+        s.start() if ep == 0 else s.skip_reset()
+        start_call.append(time.perf_counter() - t0)
+        take = s._current
+        takes.append(take)
+        time.sleep(a.episode_time_s)
+        t0 = time.perf_counter()
+        s.next() if ep < a.episodes - 1 else s.end()
+        stop_call.append(time.perf_counter() - t0)
+        take.wait(5.0)
+        closed_after.append(time.perf_counter() - t0)
+        rec_time += take.accepted / a.fps
+        print(f"episode {ep + 1}/{a.episodes}: {take.health.summary()}  backlog {queue.counts()}", flush=True)
+        if ep < a.episodes - 1:
+            time.sleep(a.reset_time_s)
+    t_rec = time.monotonic() - t_begin
+    queue.flush()
+    t0 = time.monotonic()
+    drained = queue.wait_idle(timeout=1800)
+    drain_s = time.monotonic() - t0
+    stop_sampling.set()
+    rig.stop()
+    workers.stop()
+    setup.writer.close()
+
+    expected = sum(c.expected for t in takes for c in t.health.cameras.values())
+    captured = sum(c.captured for t in takes for c in t.health.cameras.values())
+    ticks_late = sum(t.health.late_ticks for t in takes)
+    ticks = sum(t.health.frames for t in takes)
+    spool_bytes = sum(t.health.frames for t in takes) * (a.cameras * a.width * a.height * 3 + 72)
+    ms = lambda xs, q: 1000 * float(np.percentile(xs, q))  # noqa: E731
+    print()
+    print(f"setup: {a.cameras} cameras {a.width}x{a.height}@{a.fps}, {a.episodes} episodes of {a.episode_time_s:g} s, "
+          f"{a.reset_time_s:g} s resets, encoding in the background ({os.cpu_count()} cores, load avg "
+          f"{os.getloadavg()[0]:.1f})")
+    print(f"frames on time: {captured}/{expected} = {100 * captured / max(1, expected):.2f} % (target >= 99.9 %)")
+    print(f"teleop ticks late: {ticks_late}/{ticks}; overruns (spool queue full): "
+          f"{sum(t.health.spool_overruns for t in takes)}")
+    print(f"Stop call: p50 {ms(stop_call, 50):.2f} ms, p99 {ms(stop_call, 99):.2f} ms; "
+          f"Start call p99 {ms(start_call, 99):.2f} ms  -> Stop -> ready-for-Start p99 "
+          f"{ms(np.add(stop_call, start_call), 99):.2f} ms (target <= 50 ms)")
+    print(f"Stop -> take closed on disk (stopped.json written): p50 {ms(closed_after, 50):.1f} ms, "
+          f"p99 {ms(closed_after, 99):.1f} ms (off the control path)")
+    print(f"peak RSS: {peak['rss'] / 1e6:.0f} MB")
+    print(f"spool: {spool_bytes / 1e6:.0f} MB written at {spool_bytes / 1e6 / max(rec_time, 1e-9):.1f} MB/s while recording")
+    print(f"session wall time {t_rec:.0f} s; encoding backlog drained {drain_s:.0f} s after the last take"
+          f" ({'ok' if drained else 'NOT drained'}); episodes committed: {setup.writer.total_episodes}")
+    if tmp is not None:
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()
