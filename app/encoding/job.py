@@ -47,15 +47,21 @@ def segment_path(spool_path: Path, video_key: str) -> Path:
     return spool_path / (video_key.replace("/", "_") + SEGMENT_SUFFIX)
 
 
-def encode_and_commit(spool_path: Path, spool_id: str, writer, settings, *,
-                      throttled: Callable[[], bool] = lambda: False,
-                      progress: Callable[[int, int], None] = lambda done, size: None,
-                      verifying: Callable[[], None] = lambda: None) -> JobResult:
+@dataclass
+class Encoded:
+    """A take whose segments are encoded and waiting for verify + commit."""
+
+    spool: Spool | None  # None: committed by an earlier run
+    segments: dict[str, Path]
+    output_bytes: int
+
+
+def encode(spool_path: Path, spool_id: str, writer, settings, *,
+           throttled: Callable[[], bool] = lambda: False,
+           progress: Callable[[int, int], None] = lambda done, size: None) -> Encoded:
+    """Stage 1: one mp4 per camera into the spool folder."""
     if spool_id in writer.committed_sources():
-        # committed by an earlier run that died before deleting the spool
-        if spool_path.exists():
-            delete_spool(Spool(spool_path))
-        return JobResult(None, 0, already_committed=True)
+        return Encoded(None, {}, 0)  # committed by an earlier run that died before deleting the spool
     spool = _open(spool_path, spool_id)
     segments: dict[str, Path] = {}
     try:
@@ -73,19 +79,37 @@ def encode_and_commit(spool_path: Path, spool_id: str, writer, settings, *,
             done_frames += spool.length
             done_bytes += info.size_bytes
             progress(done_frames, done_bytes)
-        verifying()
+    except BaseException:
+        _remove_segments(segments.values())
+        raise
+    return Encoded(spool, segments, done_bytes)
+
+
+def commit(encoded: Encoded, spool_path: Path, writer) -> JobResult:
+    """Stage 2: verify and commit, then delete the spool. Runs on its own thread so the encoder can
+    start the next take meanwhile; commits stay in encode order."""
+    spool = encoded.spool
+    if spool is None:
+        if spool_path.exists():
+            delete_spool(Spool(spool_path))
+        return JobResult(None, 0, already_committed=True)
+    try:
         data = spool.rows()
         if len(data["action"]) != spool.length:
             raise JobError(f"the take has {len(data['action'])} rows but {spool.length} frames")
         # add_episode decodes each segment back (verify_segment: frame count, timestamps, duration
         # against the rows) before it commits anything, so verifying here again would decode twice.
-        index = writer.add_episode(Episode(task=spool.task, data=data, videos=dict(segments)),
+        index = writer.add_episode(Episode(task=spool.task, data=data, videos=dict(encoded.segments)),
                                    source_id=spool.id)
     except BaseException:
-        _remove_segments(segments.values())
+        _remove_segments(encoded.segments.values())
         raise
     delete_spool(spool)
-    return JobResult(index, done_bytes)
+    return JobResult(index, encoded.output_bytes)
+
+
+def discard(encoded: Encoded) -> None:
+    _remove_segments(encoded.segments.values())
 
 
 def _open(spool_path: Path, spool_id: str) -> Spool:

@@ -17,56 +17,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from collections import deque
 from pathlib import Path
 from typing import Callable
 
 from app.dataset.layout import STUDIO_DIR
 from app.encoding import job
 from app.encoding.journal import ACTIVE, DONE, ENCODING, FAILED, PENDING, VERIFYING, Entry, Journal
+from app.encoding.status import Backlog, Live, Row, make_row
 
 log = logging.getLogger(__name__)
 JOURNAL_NAME = "queue.json"
 CANCELLED_MSG = "Cancelled by the operator; the take is kept, Retry encodes it."
 PROGRESS_NOTIFY_S = 0.1  # at most ten progress notifications per second per entry
-
-
-@dataclass(frozen=True)
-class Row:
-    """What the panel shows for one entry: the journal entry plus live progress."""
-
-    id: str
-    task: str
-    state: str
-    cameras: tuple[str, ...]
-    length: int
-    fps: int
-    attempts: int
-    error: str
-    codec: str
-    episode_index: int | None
-    runnable: bool  # pending and released (batch full or flushed)
-    progress: float  # 0..1 over encode + verify
-    encode_fps: float  # frames per second of this entry's encode
-    eta_s: float | None
-    output_bytes: int
-    spool: str
-
-
-@dataclass(frozen=True)
-class Backlog:
-    episodes: int
-    video_seconds: float  # recorded footage still to encode
-    eta_s: float | None  # time to drain at the measured speed (None before the first measurement)
-
-
-class _Live:
-    def __init__(self, total: int):
-        self.total = max(1, total)
-        self.done = 0
-        self.t0 = time.monotonic()
-        self.output_bytes = 0
-        self.last_notify = 0.0
 
 
 class EncodeQueue:
@@ -82,8 +45,9 @@ class EncodeQueue:
         self._cond = threading.Condition()
         self._observers: list[Callable[[str | None], None]] = []
         self._released: set[str] = set()
-        self._live: dict[str, _Live] = {}
+        self._live: dict[str, Live] = {}
         self._cancel: dict[str, str] = {}  # id -> "cancel" | "shutdown"
+        self._commits: deque = deque()  # (id, job.Encoded) waiting for the commit stage
         self._paused = False
         self._throttled = False
         self._closed = False
@@ -235,18 +199,7 @@ class EncodeQueue:
             return self._row(e) if e else None
 
     def _row(self, e: Entry) -> Row:
-        live = self._live.get(e.id)
-        prog, fps, eta, size = (1.0 if e.state == DONE else 0.0), 0.0, None, e.output_bytes
-        if live is not None:
-            prog = min(1.0, live.done / live.total)
-            elapsed = time.monotonic() - live.t0
-            fps = live.done / elapsed if elapsed > 0.2 and live.done else 0.0
-            eta = (live.total - live.done) / fps if fps else None
-            size = live.output_bytes
-        elif e.state == PENDING and self._speed:
-            eta = e.length * len(e.cameras) / self._speed
-        return Row(e.id, e.task, e.state, tuple(e.cameras), e.length, e.fps, e.attempts, e.error, e.codec,
-                   e.episode_index, e.state == PENDING and e.id in self._released, prog, fps, eta, size, e.spool)
+        return make_row(e, self._live.get(e.id), e.id in self._released, self._speed)
 
     def backlog(self) -> Backlog:
         with self._cond:
@@ -293,7 +246,7 @@ class EncodeQueue:
                     e = ready[0]
                     self._journal.set_state(e.id, ENCODING, attempts=e.attempts + 1, started=time.time(),
                                             error="", codec=self.settings.codec)
-                    self._live[e.id] = _Live(e.length * max(1, len(e.cameras)))
+                    self._live[e.id] = Live(e.length * max(1, len(e.cameras)))
                     self._changed(e.id)
                     break
                 left = None if deadline is None else deadline - time.monotonic()
@@ -304,7 +257,7 @@ class EncodeQueue:
         return e
 
     def run(self, entry: Entry) -> None:
-        """Encode, verify and commit a claimed entry, recording the outcome in the journal."""
+        """Encode a claimed entry (stage 1), then hand it to the commit stage (`claim_commit`)."""
         live = self._live[entry.id]
 
         def progress(done: int, output_bytes: int) -> None:
@@ -318,53 +271,96 @@ class EncodeQueue:
                 live.last_notify = now
             self._notify(entry.id)
 
-        def verifying() -> None:
-            with self._cond:
-                self._journal.set_state(entry.id, VERIFYING)
-                self._changed(entry.id)
-            self._notify(entry.id)
-
         def throttled() -> bool:
             if self.priority_hook is not None:
                 self.priority_hook(self._throttled)
             return self._throttled
 
-        outcome: dict = {}
         try:
-            result = job.encode_and_commit(Path(entry.spool), entry.id, self.writer, self.settings,
-                                           throttled=throttled, progress=progress, verifying=verifying)
-            outcome = dict(state=DONE, error="", episode_index=result.episode_index,
-                           output_bytes=result.output_bytes, finished=time.time())
-        except job.Stopped as stop:
-            if stop.reason == "shutdown":
-                outcome = dict(state=PENDING, error="")
+            encoded = job.encode(Path(entry.spool), entry.id, self.writer, self.settings,
+                                 throttled=throttled, progress=progress)
+        except BaseException as exc:  # noqa: BLE001 - any failure fails this entry only
+            self._finish(entry.id, exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        with self._cond:
+            if entry.id in self._cancel:  # cancelled between the last frame and here
+                job.discard(encoded)
+                reason = self._cancel[entry.id]
             else:
-                outcome = dict(state=FAILED, error=CANCELLED_MSG, finished=time.time())
-        except Exception as exc:  # noqa: BLE001 - any failure fails this entry only
+                reason = None
+                if live.done:
+                    speed = live.done / max(1e-6, time.monotonic() - live.t0)
+                    self._speed = speed if self._speed is None else 0.5 * self._speed + 0.5 * speed
+                self._journal.set_state(entry.id, VERIFYING, output_bytes=encoded.output_bytes)
+                self._commits.append((entry.id, encoded))
+                self._changed(entry.id)
+        if reason is not None:
+            self._finish(entry.id, job.Stopped(reason))
+        else:
+            self._notify(entry.id)
+
+    def claim_commit(self, timeout: float | None = None):
+        """Block until an encoded take waits for its commit; None on timeout or when closed and empty."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while not self._commits:
+                left = None if deadline is None else deadline - time.monotonic()
+                if self._closed or (left is not None and left <= 0):
+                    return None
+                self._cond.wait(left)
+            return self._commits.popleft()
+
+    def run_commit(self, item) -> None:
+        entry_id, encoded = item
+        with self._cond:
+            reason = self._cancel.get(entry_id)
+        if reason is not None:
+            job.discard(encoded)
+            self._finish(entry_id, job.Stopped(reason))
+            return
+        try:
+            result = job.commit(encoded, Path(self._journal.entries[entry_id].spool), self.writer)
+        except Exception as exc:  # noqa: BLE001
+            self._finish(entry_id, exc)
+            return
+        self._finish(entry_id, None, result)
+
+    def _finish(self, entry_id: str, exc: BaseException | None, result=None) -> None:
+        if exc is None:
+            outcome = dict(state=DONE, error="", episode_index=result.episode_index, finished=time.time())
+            if not result.already_committed:
+                outcome["output_bytes"] = result.output_bytes
+        elif isinstance(exc, job.Stopped) and exc.reason == "shutdown":
+            outcome = dict(state=PENDING, error="")
+        elif isinstance(exc, job.Stopped):
+            outcome = dict(state=FAILED, error=CANCELLED_MSG, finished=time.time())
+        else:
             msg = job.describe_error(exc)
-            log.warning("encoding %s failed: %s", entry.id, msg, exc_info=not isinstance(exc, job.JobError))
+            log.warning("encoding %s failed: %s", entry_id, msg, exc_info=not isinstance(exc, job.JobError))
             outcome = dict(state=FAILED, error=msg, finished=time.time())
         with self._cond:
-            self._cancel.pop(entry.id, None)
-            live = self._live.pop(entry.id, live)
-            if outcome["state"] == DONE and live.done:
-                elapsed = max(1e-6, time.monotonic() - live.t0)
-                speed = live.done / elapsed
-                self._speed = speed if self._speed is None else 0.5 * self._speed + 0.5 * speed
-            if outcome["state"] != PENDING:
-                self._released.discard(entry.id)
+            self._cancel.pop(entry_id, None)
+            self._live.pop(entry_id, None)
             state = outcome.pop("state")
-            self._journal.set_state(entry.id, state, **outcome)
-            self._changed(entry.id)
-        self._notify(entry.id)
+            if state != PENDING:
+                self._released.discard(entry_id)
+            self._journal.set_state(entry_id, state, **outcome)
+            self._changed(entry_id)
+        self._notify(entry_id)
 
     def process_all(self) -> None:
-        """Run every runnable entry on the calling thread (scripts and tests without workers)."""
+        """Run every runnable entry, both stages, on the calling thread (scripts and tests)."""
         while True:
             e = self.claim(timeout=0)
-            if e is None:
+            if e is not None:
+                self.run(e)
+            item = self.claim_commit(timeout=0)
+            if item is not None:
+                self.run_commit(item)
+            if e is None and item is None:
                 return
-            self.run(e)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until no released take is left and nothing is being encoded. False on timeout.
@@ -385,11 +381,12 @@ class EncodeQueue:
                 self._cond.wait(left if left is not None else 1.0)
 
     def close(self) -> None:
-        """Stop handing out work; an entry being encoded is abandoned and stays pending for next launch."""
+        """Stop handing out work. An entry being encoded is abandoned (pending for the next launch);
+        takes already encoded are still committed by the commit stage, which then stops."""
         with self._cond:
             self._closed = True
             for e in self._journal.entries.values():
-                if e.state in ACTIVE:
+                if e.state == ENCODING:
                     self._cancel[e.id] = "shutdown"
             self._cond.notify_all()
         self._notify(None)

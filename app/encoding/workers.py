@@ -61,14 +61,33 @@ class EncodeWorker(QThread):
                 self.queue.run(entry)
 
 
+class CommitWorker(QThread):
+    """Verifies and commits encoded takes while the encoder is already on the next one."""
+
+    def __init__(self, queue: EncodeQueue, parent: QObject | None = None):
+        super().__init__(parent)
+        self.queue = queue
+        self.setObjectName("commit-worker")
+
+    def run(self) -> None:
+        threading.current_thread().name = "commit-worker"
+        while True:
+            item = self.queue.claim_commit(timeout=0.5)
+            if item is not None:
+                self.queue.run_commit(item)
+            elif self.queue.closed or self.isInterruptionRequested():
+                return
+
+
 class EncodeWorkers(QObject):
-    """Start/stop the worker threads of one queue."""
+    """Start/stop the worker threads of one queue: `count` encoders and one commit stage."""
 
     def __init__(self, queue: EncodeQueue, count: int = 1, parent: QObject | None = None):
         super().__init__(parent)
         self.queue = queue
         queue.priority_hook = apply_thread_priority
-        self.threads = [EncodeWorker(queue) for _ in range(max(1, count))]
+        self.threads: list[QThread] = [EncodeWorker(queue) for _ in range(max(1, count))]
+        self.threads.append(CommitWorker(queue))
 
     def start(self) -> None:
         for t in self.threads:
@@ -76,7 +95,8 @@ class EncodeWorkers(QObject):
                 t.start(QThread.Priority.LowPriority)
 
     def stop(self, timeout_ms: int = 30_000) -> bool:
-        """Close the queue (an entry mid-encode goes back to pending) and join the threads."""
+        """Close the queue (an entry mid-encode goes back to pending; encoded ones are committed)
+        and join the threads."""
         self.queue.close()
         ok = True
         for t in self.threads:

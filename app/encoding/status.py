@@ -1,0 +1,61 @@
+"""What observers read about the queue: one Row per entry (journal state plus live progress) and the
+total backlog."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from app.encoding.journal import DONE, PENDING, Entry
+
+
+@dataclass(frozen=True)
+class Row:
+    """What the panel shows for one entry: the journal entry plus live progress."""
+
+    id: str
+    task: str
+    state: str
+    cameras: tuple[str, ...]
+    length: int
+    fps: int
+    attempts: int
+    error: str
+    codec: str
+    episode_index: int | None
+    runnable: bool  # pending and released (batch full or flushed)
+    progress: float  # 0..1 of the encode (verify + commit follow at 100 %)
+    encode_fps: float  # frames per second of this entry's encode
+    eta_s: float | None
+    output_bytes: int
+    spool: str
+
+
+@dataclass(frozen=True)
+class Backlog:
+    episodes: int
+    video_seconds: float  # recorded footage still to encode
+    eta_s: float | None  # time to drain at the measured speed (None before the first measurement)
+
+
+class Live:
+    def __init__(self, total: int):
+        self.total = max(1, total)
+        self.done = 0
+        self.t0 = time.monotonic()
+        self.output_bytes = 0
+        self.last_notify = 0.0
+
+
+def make_row(e: Entry, live: Live | None, released: bool, speed: float | None) -> Row:
+    prog, fps, eta, size = (1.0 if e.state == DONE else 0.0), 0.0, None, e.output_bytes
+    if live is not None:
+        prog = min(1.0, live.done / live.total)
+        elapsed = time.monotonic() - live.t0
+        fps = live.done / elapsed if elapsed > 0.2 and live.done else 0.0
+        eta = (live.total - live.done) / fps if fps else None
+        size = live.output_bytes
+    elif e.state == PENDING and speed:
+        eta = e.length * len(e.cameras) / speed
+    return Row(e.id, e.task, e.state, tuple(e.cameras), e.length, e.fps, e.attempts, e.error, e.codec,
+               e.episode_index, e.state == PENDING and released, prog, fps, eta, size, e.spool)

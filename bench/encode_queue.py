@@ -1,0 +1,274 @@
+"""Encode queue benchmark: throughput vs bare PyAV, GUI refresh while encoding, backlog drain after a
+session, and the budget estimator's prediction of that drain. Prints figures; asserts nothing.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/encode_queue.py            # everything
+    .venv/bin/python bench/encode_queue.py --episodes 4 --episode-s 2 --reset-s 1 # shorter session
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python bench/encode_queue.py --screenshot out.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import av  # noqa: E402
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
+from PySide6.QtGui import QImage, QPainter  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from app.dataset.features import make_features  # noqa: E402
+from app.dataset.video import VideoSettings  # noqa: E402
+from app.dataset.writer import DatasetWriter  # noqa: E402
+from app.encoding import budget  # noqa: E402
+from app.encoding.queue import EncodeQueue  # noqa: E402
+from app.encoding.workers import EncodeWorkers  # noqa: E402
+from app.recording.spool import SpoolWriter  # noqa: E402
+from app.rig.samples import FEATURE_NAMES  # noqa: E402
+
+
+def settings_from(args) -> VideoSettings:
+    return VideoSettings(codec=args.codec, preset=args.preset, crf=args.crf)
+
+
+def cameras(args) -> dict[str, tuple[int, int]]:
+    return {f"observation.images.cam{i}": (args.height, args.width) for i in range(args.cameras)}
+
+
+def new_dataset(root: Path, args) -> DatasetWriter:
+    return DatasetWriter.create(root, "bench/encode", args.fps, make_features(list(FEATURE_NAMES), cameras(args)),
+                                video=settings_from(args))
+
+
+def write_take(root: Path, args, n: int, seed: int, pace: float = 0.0):
+    clip = budget.synthetic_clip(args.width, args.height, n, seed=seed)
+    w = SpoolWriter(root, "bench task", args.fps, cameras(args))
+    t0 = time.perf_counter()
+    for i, img in enumerate(clip):
+        a = np.full(6, i, np.float32)
+        w.append(i, i / args.fps, a, a, {k: img for k in w.cameras})
+        if pace:
+            time.sleep(max(0.0, t0 + (i + 1) * pace - time.perf_counter()))
+    return w.stop()
+
+
+def bare_encode(frames, path: Path, fps: int, settings: VideoSettings) -> None:
+    with av.open(str(path), "w", format="mp4") as out:
+        s = out.add_stream(settings.encoder, rate=fps, options=settings.options())
+        s.width, s.height, s.pix_fmt = frames[0].shape[1], frames[0].shape[0], settings.pix_fmt
+        s.codec_context.time_base = Fraction(1, fps)
+        for i, img in enumerate(frames):
+            f = av.VideoFrame.from_ndarray(img, format="rgb24")
+            f.pts = i
+            out.mux(s.encode(f))
+        out.mux(s.encode(None))
+
+
+def bench_throughput(tmp: Path, args) -> None:
+    root = tmp / "throughput"
+    w = new_dataset(root, args)
+    takes = [write_take(root, args, args.frames, seed=s) for s in range(args.takes)]
+    settings = settings_from(args)
+    t0 = time.perf_counter()
+    for t in takes:
+        for k in t.cameras:
+            bare_encode(list(t.frames(k)), tmp / "bare.mp4", args.fps, settings)
+    bare = time.perf_counter() - t0
+    q = EncodeQueue(root, w, batch_size=args.takes, settings=settings)
+    workers = EncodeWorkers(q)
+    workers.start()
+    t0 = time.perf_counter()
+    for t in takes:
+        q.submit(t)
+    q.wait_idle()
+    queued = time.perf_counter() - t0
+    workers.stop()
+    frames = args.takes * args.cameras * args.frames
+    print(f"throughput ({args.takes} takes x {args.cameras} cams x {args.frames} frames "
+          f"{args.width}x{args.height}, {budget.label(settings)}):")
+    print(f"  bare PyAV encode        {bare:6.2f} s  {frames / bare:6.1f} frames/s")
+    print(f"  queue (encode+verify+commit) {queued:6.2f} s  {frames / queued:6.1f} frames/s")
+    print(f"  ratio queue/bare        {bare / queued:.2f}x  (target >= 0.9x); committed {w.total_episodes}")
+    w.close()
+
+
+class View(QWidget):
+    """A 640x480 camera-like view repainted as fast as a zero-interval QTimer allows."""
+
+    def __init__(self):
+        super().__init__()
+        self.resize(640, 480)
+        self.frames = [np.ascontiguousarray(f) for f in budget.synthetic_clip(640, 480, 8)]
+        self.n = 0
+
+    def paintEvent(self, event):  # noqa: N802
+        img = self.frames[self.n % len(self.frames)]
+        qimg = QImage(img.data, 640, 480, 640 * 3, QImage.Format.Format_RGB888)
+        p = QPainter(self)
+        p.drawImage(self.rect(), qimg)
+        p.end()
+        self.n += 1
+
+
+def measure_refresh(app: QApplication, seconds: float) -> float:
+    view = View()
+    view.show()
+    timer = QTimer()
+    timer.setInterval(0)
+    timer.timeout.connect(view.repaint)
+    clock = QElapsedTimer()
+    clock.start()
+    timer.start()
+    while clock.elapsed() < seconds * 1000:
+        app.processEvents()
+    timer.stop()
+    fps = view.n / (clock.elapsed() / 1000)
+    view.close()
+    return fps
+
+
+def bench_gui(app: QApplication, tmp: Path, args) -> None:
+    print(f"GUI refresh (QTimer-driven repaint of a 640x480 view, {args.gui_s:.0f} s each):")
+    print(f"  idle queue              {measure_refresh(app, args.gui_s):6.1f} fps")
+    for throttled in (False, True):
+        root = tmp / f"gui{int(throttled)}"
+        w = new_dataset(root, args)
+        q = EncodeQueue(root, w, batch_size=1000, settings=settings_from(args))
+        q.set_throttled(throttled)
+        for s in range(args.takes):
+            q.submit(write_take(root, args, args.frames, seed=s))
+        workers = EncodeWorkers(q)
+        workers.start()
+        q.flush()
+        time.sleep(0.3)  # let the encoder spin up
+        fps = measure_refresh(app, args.gui_s)
+        busy = q.has_work()
+        workers.stop()
+        w.close()
+        label = "throttled (lp=1/threads=1, nice+10)" if throttled else "full speed"
+        note = "" if busy else "  (queue ran dry during the measurement: add --takes)"
+        print(f"  encoding, {label:26s} {fps:6.1f} fps  (target >= 30 with the throttle){note}")
+
+
+def bench_session(tmp: Path, args) -> None:
+    root = tmp / "session"
+    w = new_dataset(root, args)
+    settings = settings_from(args)
+    q = EncodeQueue(root, w, batch_size=args.batch_size, settings=settings)
+    workers = EncodeWorkers(q)
+    workers.start()
+    n = int(round(args.episode_s * args.fps))
+    for i in range(args.episodes):
+        q.set_throttled(True)
+        take = write_take(root, args, n, seed=i, pace=1.0 / args.fps)  # recorded in real time
+        q.set_throttled(False)
+        q.submit(take)
+        if i < args.episodes - 1:
+            time.sleep(args.reset_s)
+    t_end = time.perf_counter()
+    left = q.backlog()
+    q.flush()
+    q.wait_idle()
+    drain = time.perf_counter() - t_end
+    workers.stop()
+    speed = budget.measure_speed(settings, args.width, args.height)
+    plan = budget.Plan(tuple(cameras(args).values()), args.fps, args.episode_s, args.reset_s, args.episodes,
+                       args.batch_size)
+    est = budget.estimate(plan, {(args.height, args.width): speed})
+    print(f"session: {args.episodes} takes of {args.episode_s:g} s, resets {args.reset_s:g} s, "
+          f"{args.cameras} x {args.width}x{args.height} @ {args.fps} fps, batch {args.batch_size}:")
+    print(f"  measured speed          {speed.encode_fps:.1f} fps full, {speed.throttled_fps:.1f} throttled, "
+          f"decode {speed.decode_fps:.1f} (one stream)")
+    print(f"  backlog at session end  {left.episodes} takes, {left.video_seconds:.1f} s of video")
+    print(f"  drain time measured     {drain:6.1f} s")
+    print(f"  estimator predicted     {est.backlog_after_s:6.1f} s  ({est.summary()})")
+    print(f"  committed {w.total_episodes} episodes")
+    w.close()
+    chosen, best, _ = budget.suggest(plan, settings)
+    print(f"  suggestion: {best.summary()}")
+
+
+def screenshot(app: QApplication, tmp: Path, args, out: Path) -> None:
+    from widgets.encode_panel import EncodePanel
+
+    root = tmp / "shot"
+    w = new_dataset(root, args)
+    settings = settings_from(args)
+    q = EncodeQueue(root, w, batch_size=1, settings=settings)
+    takes = [write_take(root, args, args.frames, seed=s) for s in range(6)]
+    (takes[2].path / "observation.images.cam1.raw").unlink()  # a damaged take
+    for t in takes:
+        q.submit(t)
+    q.cancel(takes[5].id)
+    q.retry_failed([takes[5].id])
+    panel = EncodePanel(q)
+    panel.setWindowTitle("Encoding queue")
+    panel.resize(1000, 300)
+    panel.show()
+    workers = EncodeWorkers(q)
+    workers.start()
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        app.processEvents()
+        r = q.row(takes[3].id)
+        if r.state == "encoding" and r.progress > 0.4 and r.encode_fps:
+            q.pause()  # keep the pending ones pending for the picture
+            break
+        time.sleep(0.01)
+    panel.table.selectRow(2)
+    for _ in range(20):
+        app.processEvents()
+        time.sleep(0.02)
+    panel.refresh()
+    panel.grab().save(str(out))
+    print(f"screenshot saved to {out}")
+    workers.stop()
+    w.close()
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--codec", default="libsvtav1")
+    p.add_argument("--preset", default=None)
+    p.add_argument("--crf", type=int, default=30)
+    p.add_argument("--width", type=int, default=640)
+    p.add_argument("--height", type=int, default=480)
+    p.add_argument("--cameras", type=int, default=2)
+    p.add_argument("--fps", type=int, default=30)
+    p.add_argument("--frames", type=int, default=90, help="frames per take for throughput and GUI runs")
+    p.add_argument("--takes", type=int, default=3)
+    p.add_argument("--gui-s", type=float, default=3.0)
+    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--episode-s", type=float, default=3.0)
+    p.add_argument("--reset-s", type=float, default=2.0)
+    p.add_argument("--batch-size", type=int, default=1)
+    p.add_argument("--only", choices=["throughput", "gui", "session"], action="append")
+    p.add_argument("--screenshot", type=Path, help="only save a screenshot of the panel")
+    args = p.parse_args()
+    app = QApplication.instance() or QApplication([])
+    with tempfile.TemporaryDirectory(prefix="bench-encode-") as tmp:
+        tmp = Path(tmp)
+        if args.screenshot:
+            screenshot(app, tmp, args, args.screenshot)
+            return 0
+        print(f"{os.cpu_count()} CPUs, PyAV {av.__version__}")
+        only = set(args.only or ["throughput", "gui", "session"])
+        if "throughput" in only:
+            bench_throughput(tmp, args)
+        if "gui" in only:
+            bench_gui(app, tmp, args)
+        if "session" in only:
+            bench_session(tmp, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
