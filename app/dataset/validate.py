@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import av
 import numpy as np
@@ -179,7 +178,7 @@ class _Checks:
             expect_index = int(idx[-1]) + 1 if len(idx) else expect_index
             ep_col = t.column("episode_index").to_numpy()
             eps_here = by_file.get(rel, [])
-            if len(eps_here) > 1 and Path(rel) and self.r.fs.size(self.r.path(rel)) > limit * 1.05:
+            if len(eps_here) > 1 and self.r.fs.size(self.r.path(rel)) > limit * 1.05:
                 self.rep.warnings.append(f"{rel} is above data_files_size_in_mb with {len(eps_here)} episodes")
             names_here = set(np.unique(ep_col).tolist())
             if names_here != {ep.index for ep in eps_here}:
