@@ -28,7 +28,7 @@ class CameraView(QWidget):
         self.setObjectName("CameraView")
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # we paint every pixel
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(160, 120)
+        self.setMinimumSize(96, 72)
         self._frame: Frame | None = None
         self._image: QImage | None = None  # wraps self._frame.image; lives exactly as long
         self._arrivals: deque[float] = deque(maxlen=31)

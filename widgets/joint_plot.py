@@ -11,7 +11,8 @@ from typing import Iterable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QCheckBox, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
+                               QVBoxLayout, QWidget)
 
 from app.rig.samples import JOINT_NAMES, Tick
 
@@ -74,11 +75,16 @@ class JointPlot(QWidget):
         self.pause_button.toggled.connect(self._on_pause)
         self.readout = QLabel("no samples yet")
         self.readout.setObjectName("PlotReadout")
-        # the legend: one check box per joint in its curve's colour (unchecking hides the joint)
-        self.joint_boxes: list[QCheckBox] = []
-        top = QHBoxLayout()
+        # the legend: one check box per joint in its curve's colour (unchecking hides the joint).
+        # The header sits in a frameless scroll area so that, when the dock is narrow, it is clipped
+        # on the right (readout and key give way first) instead of forcing the window to be wide.
+        header = QWidget()
+        header.setObjectName("PlotHeader")
+        top = QHBoxLayout(header)
         top.setContentsMargins(6, 2, 6, 0)
         top.setSpacing(10)
+        top.addWidget(self.pause_button)
+        self.joint_boxes: list[QCheckBox] = []
         for i, name in enumerate(JOINT_NAMES):
             box = QCheckBox(name)
             box.setChecked(True)
@@ -91,13 +97,14 @@ class JointPlot(QWidget):
             box.toggled.connect(lambda on, j=i: self._set_joint_visible(j, on))
             self.joint_boxes.append(box)
             top.addWidget(box)
-        key = QLabel("━ follower (state)    ╌ leader (action)")
+        key = QLabel("━━ follower (state)   ╍╍ leader (action)")
         key.setObjectName("PlotReadout")
-        top.addSpacing(12)
+        for label in (key, self.readout):  # these give way first when the dock is narrow
+            label.setMinimumWidth(1)
+        top.addSpacing(8)
         top.addWidget(key)
         top.addStretch(1)
         top.addWidget(self.readout)
-        top.addWidget(self.pause_button)
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(BACKGROUND)
@@ -131,7 +138,15 @@ class JointPlot(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addLayout(top)
+        clip = QScrollArea()
+        clip.setWidget(header)
+        clip.setWidgetResizable(True)
+        clip.setFrameShape(QFrame.Shape.NoFrame)
+        clip.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        clip.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        clip.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        clip.setFixedHeight(header.sizeHint().height())
+        layout.addWidget(clip)
         layout.addWidget(self.graphics, 1)
 
         self._timer = QTimer(self)

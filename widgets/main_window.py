@@ -17,7 +17,8 @@ from importlib import resources
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QIcon, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea,
+                               QWidget)
 
 from app.qtbridge import RigBridge
 from app.rig.rig import Rig
@@ -71,6 +72,17 @@ def load_panel(module_name: str, title: str, ctx: StudioContext) -> tuple[QWidge
                                   "Details are in the log.", "error"), "error"
 
 
+def scrolling(panel: QWidget) -> QScrollArea:
+    """A panel scrolls when its dock is smaller than the panel's minimum size, instead of making
+    the whole window that wide (the studio must fit a 1366x768 laptop screen)."""
+    area = QScrollArea()
+    area.setObjectName("PanelScroll")
+    area.setWidget(panel)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    return area
+
+
 class MainWindow(QMainWindow):
     def __init__(self, rig: Rig, settings: QSettings | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -101,7 +113,7 @@ class MainWindow(QMainWindow):
         for key, title, module, area in PANELS:
             widget, state = load_panel(module, title, self.ctx)
             self.panels[key], self.panel_states[key] = widget, state
-            self._add_dock(key, title, widget, area)
+            self._add_dock(key, title, scrolling(widget), area)
         self._arrange_default()
         self.status = RigStatusBar(rig, self)
         self.setStatusBar(self.status)

@@ -19,6 +19,7 @@ class RigStatusBar(QStatusBar):
         self.rig_label = QLabel()
         self.rig_label.setObjectName("RigKind")
         self.devices_label = QLabel()
+        self.devices_label.setMinimumWidth(1)  # clipped on a narrow window rather than widening it
         self.cpu_label = QLabel("CPU –")
         self.cpu_label.setToolTip("CPU used by the studio process, in % of one core")
         self.addWidget(self.rig_label)
