@@ -64,3 +64,18 @@ def list_video_devices() -> list[VideoDeviceInfo]:
             name = "video device"
         out.append(VideoDeviceInfo(dev, name))
     return out
+
+
+def probe_servos(port: str, ids=range(1, 7), timeout: float = 0.02) -> tuple[list[int], str]:
+    """Which servo ids answer on a port, and a sentence for the teleoperator."""
+    from app.rig.feetech_bus import BusError, FeetechBus
+
+    try:
+        with FeetechBus(port, timeout=timeout, retries=0) as bus:
+            found = bus.scan(ids)
+    except BusError as exc:
+        return [], str(exc)
+    if not found:
+        return [], f"no servo answers on {port} (power supply on? 1,000,000 baud?)"
+    missing = sorted(set(ids) - set(found))
+    return found, (f"servos {found} answer" + (f"; missing {missing}" if missing else " - all six found"))

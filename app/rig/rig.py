@@ -93,17 +93,28 @@ def build_sim_rig(n_cameras: int = 2, width: int = 640, height: int = 480, fps: 
 
 def build_hardware_rig(profile) -> Rig:
     """A rig from a saved profile (app.rig.profiles.RigProfile): real arms and OpenCV cameras."""
-    from app.rig.opencv_camera import OpenCVCamera
     from app.rig.so101_arm import FeetechArm
 
     leader = FeetechArm("leader", "leader", profile.leader_port, arm_id=profile.leader_id) \
         if profile.leader_port else None
     follower = FeetechArm("follower", "follower", profile.follower_port, arm_id=profile.follower_id) \
         if profile.follower_port else None
-    cameras = [OpenCVCamera(c.name, c.device, c.width, c.height, c.fps, c.fourcc) for c in profile.cameras]
+    cameras = [camera_from_config(c) for c in profile.cameras]
     rig = Rig(cameras, leader, follower, fps=profile.fps, simulated=False, name=profile.name)
     _notice_replug_quickly(rig)
     return rig
+
+
+def camera_from_config(c) -> CameraSource:
+    """A profile's camera (app.rig.profiles.CameraConfig): "synthetic" devices need no hardware."""
+    if c.device.startswith("synthetic"):
+        from app.rig.synthetic_camera import SyntheticCamera
+
+        index = c.device.partition(":")[2]
+        return SyntheticCamera(c.name, c.width, c.height, c.fps, hue=60 * int(index) if index.isdigit() else 0)
+    from app.rig.opencv_camera import OpenCVCamera
+
+    return OpenCVCamera(c.name, c.device, c.width, c.height, c.fps, c.fourcc)
 
 
 def _notice_replug_quickly(rig: Rig) -> None:

@@ -1,0 +1,75 @@
+"""Rig setup dialog and calibration wizard, driven with pytest-qt against the simulated servo buses."""
+
+import json
+
+import pytest
+
+from app.rig import profiles
+from app.rig.sim_servo_bus import SimServoBus
+from widgets.calibration_wizard import CalibrationWizard
+from widgets.rig_setup import RigSetupDialog
+
+
+@pytest.fixture
+def buses():
+    bs = {r: SimServoBus(r) for r in ("leader", "follower")}
+    yield bs
+    for b in bs.values():
+        b.close()
+
+
+def test_rig_setup_probes_previews_and_saves_a_profile(qtbot, buses):
+    dlg = RigSetupDialog(extra_ports=[(f"sim {r}", b.port) for r, b in buses.items()],
+                         extra_cameras=[("synthetic:0", "Simulated camera")])
+    qtbot.addWidget(dlg)
+    dlg.leader.set_path(buses["leader"].port)
+    dlg.follower.set_path(buses["follower"].port)
+    dlg.leader.test.click()
+    assert "all six found" in dlg.leader.result.text()
+    row = dlg.table.rowCount() - 1
+    dlg.table.cellWidget(row, 0).setChecked(True)
+    dlg.table.cellWidget(row, 2).setText("front")
+    dlg.table.cellWidget(row, 3).setCurrentText("320x240")
+    dlg.table.selectRow(row)
+    qtbot.waitUntil(lambda: dlg.preview.pixmap() is not None and not dlg.preview.pixmap().isNull(), timeout=3000)
+
+    dlg.profile.setCurrentText("bad/name")
+    dlg.save()
+    assert "profile name" in dlg.message.text() and dlg.saved_path is None
+    dlg.profile.setCurrentText("bench A")
+    dlg.save()
+    assert dlg.saved_path and dlg.result() == RigSetupDialog.DialogCode.Accepted
+    p = profiles.load_profile("bench A")
+    assert (p.leader_port, p.follower_port) == (buses["leader"].port, buses["follower"].port)
+    assert [(c.name, c.device, c.width, c.height) for c in p.cameras] == [("front", "synthetic:0", 320, 240)]
+    assert profiles.active_profile().name == "bench A"
+
+
+def test_calibration_wizard_end_to_end(qtbot, buses, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_LEROBOT_CALIBRATION", str(tmp_path / "cal"))
+    sim = buses["follower"]
+    sim.move_by_hand("middle")
+    wiz = CalibrationWizard("follower", sim.port, "arm_b")
+    qtbot.addWidget(wiz)
+    assert "Will be saved as" in wiz.where.text()
+    wiz.next.click()  # connect
+    assert wiz.step == 1, wiz.message.text()
+    qtbot.waitUntil(lambda: wiz.table.item(0, 2) is not None and wiz.table.item(0, 2).text() != "", timeout=2000)
+    wiz.next.click()  # set middle
+    assert wiz.step == 2, wiz.message.text()
+    wiz.next.click()  # too early: nothing swept yet
+    assert wiz.step == 2 and "has not been moved" in wiz.message.text()
+    sim.move_by_hand("sweep")
+    qtbot.wait(1400)
+    wiz.next.click()
+    assert wiz.step == 3, wiz.message.text()
+    saved = json.loads((tmp_path / "cal/robots/so_follower/arm_b.json").read_text())
+    assert saved["gripper"]["id"] == 6 and saved["wrist_roll"]["range_max"] == 4095
+    assert "arm_b.json" in wiz.summary.text()
+
+
+def test_calibration_wizard_reports_a_missing_port(qtbot, tmp_path):
+    wiz = CalibrationWizard("leader", str(tmp_path / "nothing-here"), "x")
+    qtbot.addWidget(wiz)
+    wiz.next.click()
+    assert wiz.step == 0 and "cannot open" in wiz.message.text()

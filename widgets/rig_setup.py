@@ -1,0 +1,331 @@
+"""Rig setup dialog: choose the leader's and the follower's serial ports (shown with their USB ids)
+and the cameras (with a live preview), name them, and save the lot as a rig profile.
+
+    python -m widgets.rig_setup [--screenshot out.png]   (demo on the simulated servo buses)
+"""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGridLayout,
+                               QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox, QPushButton,
+                               QSpinBox, QTableWidget, QVBoxLayout, QWidget)
+
+from app.rig import calibration, discovery, profiles
+from app.rig.profiles import CameraConfig, ProfileError, RigProfile
+
+CHECKBOX_STYLE = """
+QCheckBox { margin-left: 8px; }
+QCheckBox::indicator { width: 15px; height: 15px; border: 1px solid #7a8490; border-radius: 3px; background: #15181c; }
+QCheckBox::indicator:checked { background: #4e9bf5; border-color: #9cc7fa; }
+"""
+RESOLUTIONS = ["640x480", "1280x720", "1920x1080", "320x240"]
+
+
+class PortPicker(QWidget):
+    """Serial port + calibration id of one arm, and a button that pings its servos."""
+
+    def __init__(self, role: str, extra_ports: list[tuple[str, str]], parent=None):
+        super().__init__(parent)
+        self.role = role
+        self.port = QComboBox(editable=True)
+        self.port.setMinimumWidth(380)
+        self.port.setToolTip("The USB serial adapter of this arm. Type a path if it is not listed.")
+        self.arm_id = QComboBox(editable=True)
+        self.arm_id.setToolTip("Name of the calibration file (lerobot's id). Existing files are listed.")
+        self.arm_id.addItems(calibration.existing_ids(role) or [role])
+        self.test = QPushButton("Test")
+        self.result = QLabel("")
+        self.result.setWordWrap(True)
+        self.result.setObjectName("hint")
+        self.test.clicked.connect(self._probe)
+        self.extra_ports = extra_ports
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.addWidget(QLabel("Port"), 0, 0)
+        grid.addWidget(self.port, 0, 1)
+        grid.addWidget(self.test, 0, 2)
+        grid.addWidget(QLabel("Calibration id"), 1, 0)
+        grid.addWidget(self.arm_id, 1, 1)
+        grid.addWidget(self.result, 2, 1, 1, 2)
+        grid.setColumnStretch(1, 1)
+
+    def fill(self, ports: list[discovery.SerialPortInfo]) -> None:
+        current = self.path()
+        self.port.clear()
+        for p in ports:
+            self.port.addItem(p.label(), p.device)
+        for label, path in self.extra_ports:
+            self.port.addItem(label, path)
+        if current:
+            self.set_path(current)
+
+    def path(self) -> str:
+        i = self.port.currentIndex()
+        if i >= 0 and self.port.itemText(i) == self.port.currentText():
+            return self.port.itemData(i) or self.port.currentText().strip()
+        return self.port.currentText().strip()
+
+    def set_path(self, path: str) -> None:
+        i = self.port.findData(path)
+        if i >= 0:
+            self.port.setCurrentIndex(i)
+        else:
+            self.port.setEditText(path)
+
+    def _probe(self) -> None:
+        if not self.path():
+            self.result.setText("Choose a port first.")
+            return
+        found, text = discovery.probe_servos(self.path())
+        self.result.setText(("✔ " if len(found) == 6 else "✖ ") + text)
+
+
+class RigSetupDialog(QDialog):
+    def __init__(self, extra_ports: list[tuple[str, str]] | None = None,
+                 extra_cameras: list[tuple[str, str]] | None = None, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Rig setup")
+        self.setObjectName("RigSetupDialog")
+        self.setStyleSheet(CHECKBOX_STYLE)
+        self.resize(980, 640)
+        self.extra_cameras = extra_cameras or []
+        self.saved_path = None
+        self._preview_cam = None
+
+        self.profile = QComboBox(editable=True)
+        self.profile.addItems(profiles.list_profiles() or ["my rig"])
+        self.profile.currentTextChanged.connect(self._load_profile)
+        self.fps = QSpinBox(minimum=5, maximum=120, value=30, suffix=" Hz")
+        top = QFormLayout()
+        top.addRow("Profile", self.profile)
+        top.addRow("Dataset fps", self.fps)
+
+        self.leader = PortPicker("leader", extra_ports or [])
+        self.follower = PortPicker("follower", extra_ports or [])
+        arms = QGroupBox("Arms")
+        arm_grid = QVBoxLayout(arms)
+        for title, picker in (("Leader (you move it)", self.leader), ("Follower (it copies the leader)", self.follower)):
+            label = QLabel(title)
+            label.setObjectName("sectionTitle")
+            arm_grid.addWidget(label)
+            arm_grid.addWidget(picker)
+        refresh = QPushButton("Refresh devices")
+        refresh.clicked.connect(self.refresh)
+        arm_grid.addWidget(refresh, alignment=Qt.AlignmentFlag.AlignLeft)
+
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["Use", "Device", "Name", "Resolution", "fps"])
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.table.itemSelectionChanged.connect(self._preview_selected)
+        self.preview = QLabel("Select a camera to preview it")
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setFixedSize(320, 240)
+        self.preview.setObjectName("cameraPreview")
+        self.preview_info = QLabel("")
+        self.preview_info.setObjectName("hint")
+        cams = QGroupBox("Cameras")
+        cam_row = QHBoxLayout(cams)
+        cam_row.addWidget(self.table, 1)
+        side = QVBoxLayout()
+        side.addWidget(self.preview)
+        side.addWidget(self.preview_info)
+        side.addStretch(1)
+        cam_row.addLayout(side)
+
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addWidget(arms)
+        lay.addWidget(cams, 1)
+        lay.addWidget(self.message)
+        lay.addWidget(buttons)
+
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._show_preview_frame)
+        self.refresh()
+        self._load_profile(self.profile.currentText())
+
+    # -- devices ---------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        ports = discovery.list_serial_ports()
+        self.leader.fill(ports)
+        self.follower.fill(ports)
+        wanted = {r[1]: r for r in self._rows()}
+        self.table.setRowCount(0)
+        devices = [(d.device, d.label()) for d in discovery.list_video_devices()] + self.extra_cameras
+        for k, (device, label) in enumerate(devices):
+            self._add_row(device, label, f"cam{k}" if device not in wanted else wanted[device][2],
+                          use=device in wanted)
+        if not devices:
+            self.message.setText("No camera found. Plug one in and press Refresh devices.")
+
+    def _add_row(self, device: str, label: str, name: str, use: bool = False, res: str = "640x480",
+                 fps: int = 30) -> None:
+        r = self.table.rowCount()
+        self.table.insertRow(r)
+        box = QCheckBox()
+        box.setChecked(use)
+        self.table.setCellWidget(r, 0, box)
+        dev = QLabel(label)
+        dev.setProperty("device", device)
+        self.table.setCellWidget(r, 1, dev)
+        self.table.setCellWidget(r, 2, QLineEdit(name))
+        combo = QComboBox(editable=True)
+        combo.addItems(RESOLUTIONS)
+        combo.setCurrentText(res)
+        self.table.setCellWidget(r, 3, combo)
+        self.table.setCellWidget(r, 4, QSpinBox(minimum=1, maximum=120, value=fps))
+
+    def _rows(self) -> list[tuple[bool, str, str, str, int]]:
+        out = []
+        for r in range(self.table.rowCount()):
+            w = [self.table.cellWidget(r, c) for c in range(5)]
+            out.append((w[0].isChecked(), w[1].property("device"), w[2].text().strip(), w[3].currentText(),
+                        w[4].value()))
+        return out
+
+    # -- preview ---------------------------------------------------------------------------------
+    def _preview_selected(self) -> None:
+        from app.rig.rig import camera_from_config
+
+        self._stop_preview()
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return
+        _, device, name, res, fps = self._rows()[rows[0].row()]
+        w, h = (int(x) for x in res.lower().split("x"))
+        self._preview_cam = camera_from_config(CameraConfig(name or "preview", device, w, h, fps))
+        self._preview_cam.start()  # opens on its own thread: the dialog never waits for a device
+        self.preview.setText(f"opening {device}…")
+        self._timer.start(66)
+
+    def _show_preview_frame(self) -> None:
+        cam = self._preview_cam
+        if cam is None:
+            return
+        frame = cam.latest
+        if frame is None:
+            if cam.error:
+                self.preview.setText(f"✖ {cam.error}")
+            return
+        img = frame.image
+        qimg = QImage(img.data, img.shape[1], img.shape[0], img.strides[0], QImage.Format.Format_RGB888)
+        self.preview.setPixmap(QPixmap.fromImage(qimg).scaled(self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                                              Qt.TransformationMode.SmoothTransformation))
+        self.preview_info.setText(f"{img.shape[1]}x{img.shape[0]}  {cam.measured_fps:.1f} fps  frame #{frame.index}")
+
+    def _stop_preview(self) -> None:
+        self._timer.stop()
+        if self._preview_cam is not None:
+            self._preview_cam.stop(timeout=0.5)
+            self._preview_cam = None
+
+    # -- profiles --------------------------------------------------------------------------------
+    def _load_profile(self, name: str) -> None:
+        if name not in profiles.list_profiles():
+            return
+        try:
+            p = profiles.load_profile(name)
+        except ProfileError as exc:
+            self.message.setText(f"✖ {exc}")
+            return
+        self.fps.setValue(p.fps)
+        self.leader.set_path(p.leader_port)
+        self.leader.arm_id.setCurrentText(p.leader_id)
+        self.follower.set_path(p.follower_port)
+        self.follower.arm_id.setCurrentText(p.follower_id)
+        known = {r[1] for r in self._rows()}
+        for c in p.cameras:
+            if c.device not in known:
+                self._add_row(c.device, f"{c.device}  (not plugged in)", c.name)
+        for r in range(self.table.rowCount()):
+            device = self.table.cellWidget(r, 1).property("device")
+            cam = next((c for c in p.cameras if c.device == device), None)
+            self.table.cellWidget(r, 0).setChecked(cam is not None)
+            if cam:
+                self.table.cellWidget(r, 2).setText(cam.name)
+                self.table.cellWidget(r, 3).setCurrentText(f"{cam.width}x{cam.height}")
+                self.table.cellWidget(r, 4).setValue(cam.fps)
+
+    def current_profile(self) -> RigProfile:
+        cams = []
+        for use, device, name, res, fps in self._rows():
+            if not use:
+                continue
+            try:
+                w, h = (int(x) for x in res.lower().split("x"))
+            except ValueError:
+                raise ProfileError(f"resolution {res!r}: write it as WIDTHxHEIGHT, e.g. 640x480") from None
+            cams.append(CameraConfig(name, device, w, h, fps))
+        return RigProfile(self.profile.currentText().strip(), self.leader.path(), self.leader.arm_id.currentText().strip(),
+                          self.follower.path(), self.follower.arm_id.currentText().strip(), cams, self.fps.value())
+
+    def save(self) -> None:
+        try:
+            self.saved_path = profiles.save_profile(self.current_profile())
+        except ProfileError as exc:
+            self.message.setText(f"✖ {exc}")
+            return
+        self.message.setText(f"Saved {self.saved_path}. It is used the next time the studio starts.")
+        self.accept()
+
+    def done(self, result: int) -> None:
+        self._stop_preview()
+        super().done(result)
+
+
+def _demo(argv: list[str]) -> int:
+    import argparse
+
+    from PySide6.QtWidgets import QApplication
+
+    from app.rig.sim_servo_bus import SimServoBus
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--screenshot")
+    args = ap.parse_args(argv)
+    app = QApplication.instance() or QApplication(sys.argv)
+    try:
+        from widgets.main_window import apply_style
+        apply_style(app)
+    except ImportError:
+        pass
+    buses = [SimServoBus("leader"), SimServoBus("follower")]
+    ports = [(f"{b.port}  [simulated {b.role}, pty {b.pty_path}]", b.port) for b in buses]
+    dlg = RigSetupDialog(extra_ports=ports, extra_cameras=[("synthetic:0", "synthetic:0  Simulated camera"),
+                                                           ("synthetic:1", "synthetic:1  Simulated camera")])
+    dlg.profile.setCurrentText("bench A")
+    dlg.leader.set_path(buses[0].port)
+    dlg.follower.set_path(buses[1].port)
+    dlg.leader._probe()
+    dlg.follower._probe()
+    dlg._add_row("/dev/video4", "/dev/video4  (not plugged in)", "top")
+    for r, name in enumerate(("front", "wrist")):
+        if r < dlg.table.rowCount():
+            dlg.table.cellWidget(r, 0).setChecked(True)
+            dlg.table.cellWidget(r, 2).setText(name)
+    dlg.show()
+    if dlg.table.rowCount():
+        dlg.table.selectRow(0)
+    try:
+        if args.screenshot:
+            QTimer.singleShot(1500, lambda: (dlg.grab().save(args.screenshot), dlg.reject()))
+        return dlg.exec()
+    finally:
+        for b in buses:
+            b.close()
+
+
+if __name__ == "__main__":
+    sys.exit(_demo(sys.argv[1:]))
