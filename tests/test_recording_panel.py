@@ -48,17 +48,17 @@ def test_full_session_rerecord_and_exit_early(qtbot, ctx, tmp_path):
     s = panel.session
     qtbot.mouseClick(panel.buttons["start"], Qt.MouseButton.LeftButton)
     assert s.state == State.RECORDING and "RECORDING" in panel.state_label.text()
-    qtbot.waitUntil(lambda: s.state == State.RESET, timeout=15000)
+    qtbot.waitUntil(lambda: s.state == State.RESET, timeout=30000)
     assert panel.episode_label.text() == "Episode 2 of 3"
     qtbot.keyClick(panel, Qt.Key.Key_Left)                    # re-record the take just finished
     assert s.kept == 0 and panel.episode_label.text() == "Episode 1 of 3"
-    qtbot.waitUntil(lambda: s.state == State.RECORDING, timeout=15000)
-    qtbot.waitUntil(lambda: s.state == State.RESET, timeout=15000)
-    qtbot.waitUntil(lambda: s.state == State.RECORDING, timeout=15000)
-    qtbot.waitUntil(lambda: s.elapsed() >= 0.4, timeout=15000)
+    qtbot.waitUntil(lambda: s.state == State.RECORDING, timeout=30000)
+    qtbot.waitUntil(lambda: s.state == State.RESET, timeout=30000)
+    qtbot.waitUntil(lambda: s.state == State.RECORDING, timeout=30000)
+    qtbot.waitUntil(lambda: s.elapsed() >= 0.4, timeout=30000)
     qtbot.mouseClick(panel.buttons["exit_early"], Qt.MouseButton.LeftButton)  # episode 2 ends early
-    qtbot.waitUntil(lambda: panel.health_label.text().startswith("Episode 2"), timeout=15000)
-    qtbot.waitUntil(lambda: s.state == State.DONE, timeout=15000)
+    qtbot.waitUntil(lambda: panel.health_label.text().startswith("Episode 2"), timeout=30000)
+    qtbot.waitUntil(lambda: s.state == State.DONE, timeout=30000)
     assert "done" in panel.state_label.text()
     assert s.wait_takes(5)
     q = panel.setup.queue
