@@ -241,7 +241,7 @@ class RecordingPanel(QWidget):
             return
         if event == "state" and self.sound.isChecked() and data in (State.RECORDING, State.RESET, State.DONE):
             QApplication.beep()
-        if event in ("take_kept", "take_submitted") and getattr(data, "health", None) is not None:
+        if event in ("take_closed", "take_submitted") and getattr(data, "health", None) is not None:
             h = data.health
             self.health_label.setText(f"Episode {data.number}: {h.summary()}")
             self.warning_label.setText(f"⚠ {h.warning}" if h.warning else "")

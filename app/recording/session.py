@@ -7,7 +7,7 @@ Every control returns at once: a take's files are closed by its spool-writer thr
 A finished take is held during the reset that follows it, so re-record can still throw it away; it
 goes to the sink (the encode queue) when the next take starts or the session ends. Observers get
 (event, data) callbacks from whichever thread made the change; widgets must hop to the GUI thread.
-Events: "state", "take_kept", "take_discarded", "take_submitted", "disk_low", "disk_full", "error".
+Events: "state", "take_kept", "take_closed" (files closed, health known), "take_discarded", "take_submitted", "disk_low", "disk_full", "error".
 """
 
 from __future__ import annotations
@@ -339,6 +339,7 @@ class Session:
         with self._lock:
             if take.keep:
                 self.last_health = take.health
+                self._emit("take_closed", take)
             if take.released and take.keep:
                 self._submit(take)
         self._flush()
