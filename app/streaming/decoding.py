@@ -1,0 +1,113 @@
+"""Decode an episode's camera frames in order, keeping each camera file's container open between episodes.
+
+Each episode names its own mp4 per camera and its segment (from_timestamp) in it, so a rollover to a
+new file is just another file to open: frame n of episode e is at `from_timestamp + n/fps` in the file
+that episode's row names. (lerobot 0.6.1's streaming class uses the global frame index / fps in the
+first file instead, which breaks after a rollover.)
+
+When the next episode continues where the previous one stopped in the same file (sequential
+streaming), decoding carries on without a seek; otherwise one keyframe seek to the segment start
+(every episode starts on a keyframe). A few containers per camera stay open (LRU), so shuffled
+episode orders over rolled-over files do not re-read each file's index every time.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from fractions import Fraction
+from typing import Iterator
+
+import av
+import numpy as np
+
+from app.dataset.errors import DatasetError
+from app.dataset.reader import DatasetReader
+
+TOLERANCE_S = 1e-4
+
+
+class _OpenVideo:
+    def __init__(self, reader: DatasetReader, rel: str):
+        self.rel = rel
+        self._file = reader.open(rel)
+        try:
+            self.container = av.open(self._file)
+            self.stream = self.container.streams.video[0]
+        except (av.FFmpegError, IndexError) as exc:
+            self._file.close()
+            raise DatasetError(f"cannot open video {rel}: {exc}") from exc
+        self.stream.thread_type = "AUTO"
+        self.tb = self.stream.time_base
+        self._frames: Iterator | None = None
+        self.next_t: float | None = None     # time of the frame after the last one handed out
+
+    def close(self) -> None:
+        self.container.close()
+        self._file.close()
+
+    def seek(self, t: float) -> None:
+        target = max(0, round(Fraction(t).limit_denominator(10_000_000) / self.tb) - 1)
+        self.container.seek(target, stream=self.stream, backward=True, any_frame=False)
+        self._frames = self.container.decode(self.stream)
+        self.next_t = None
+
+    def frames(self, t0: float, count: int, fps: int, what: str) -> Iterator[np.ndarray]:
+        """`count` frames starting at t0, frame n at t0 + n/fps (1e-4 s), decoded forward."""
+        if self._frames is None or self.next_t is None or abs(self.next_t - t0) > TOLERANCE_S:
+            self.seek(t0)
+        for n in range(count):
+            want = t0 + float(np.float32(n / fps))
+            while True:
+                try:
+                    frame = next(self._frames)
+                except StopIteration:
+                    self._frames = None
+                    raise DatasetError(f"{self.rel}: {what} ends after {n} of {count} frames") from None
+                except av.FFmpegError as exc:
+                    self._frames = None
+                    raise DatasetError(f"{self.rel}: decoding {what} failed at frame {n}: {exc}") from exc
+                ft = float(frame.pts * self.tb)
+                if ft >= want - TOLERANCE_S:
+                    break
+            if ft > want + TOLERANCE_S:
+                self._frames = None
+                raise DatasetError(f"{self.rel}: {what} has no frame {n} at {want:.6f} s "
+                                   f"(next is at {ft:.6f} s; tolerance 1e-4 s)")
+            self.next_t = want + 1.0 / fps
+            yield frame.to_ndarray(format="rgb24")
+
+
+class EpisodeVideos:
+    """`frames(e, key)` yields episode e's HxWx3 uint8 RGB frames of one camera, in order."""
+
+    def __init__(self, reader: DatasetReader, open_per_camera: int = 2):
+        self.reader = reader
+        self.open_per_camera = max(1, open_per_camera)
+        self._open: dict[str, OrderedDict[str, _OpenVideo]] = {}
+        self.seeks = 0          # keyframe seeks made (sequential streaming should make one per file)
+        self.opened = 0         # containers opened
+
+    def _video(self, key: str, rel: str) -> _OpenVideo:
+        files = self._open.setdefault(key, OrderedDict())
+        v = files.get(rel)
+        if v is None:
+            while len(files) >= self.open_per_camera:
+                files.popitem(last=False)[1].close()
+            v = files[rel] = _OpenVideo(self.reader, rel)
+            self.opened += 1
+        files.move_to_end(rel)
+        return v
+
+    def frames(self, e: int, key: str) -> Iterator[np.ndarray]:
+        ep = self.reader.episodes[e]
+        ref = ep.videos[key]
+        v = self._video(key, ref.path)
+        if v.next_t is None or abs(v.next_t - ref.from_ts) > TOLERANCE_S:
+            self.seeks += 1
+        return v.frames(ref.from_ts, ep.length, self.reader.fps, f"episode {e} of {key}")
+
+    def close(self) -> None:
+        for files in self._open.values():
+            for v in files.values():
+                v.close()
+        self._open.clear()
