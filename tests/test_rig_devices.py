@@ -15,6 +15,11 @@ from app.rig.sim_servo_bus import SimServoBus
 from app.rig.so101_arm import FeetechArm
 
 
+@pytest.fixture(autouse=True)
+def own_config(tmp_path, monkeypatch):
+    monkeypatch.setenv("TELEOP_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
+
+
 def test_profile_round_trip_and_validation():
     p = RigProfile("lab 1", "/dev/ttyACM0", "blue", "/dev/ttyACM1", "red", [CameraConfig("front", "/dev/video0")])
     profiles.save_profile(p)

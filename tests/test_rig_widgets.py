@@ -10,6 +10,11 @@ from widgets.calibration_wizard import CalibrationWizard
 from widgets.rig_setup import RigSetupDialog
 
 
+@pytest.fixture(autouse=True)
+def own_config(tmp_path, monkeypatch):
+    monkeypatch.setenv("TELEOP_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
+
+
 @pytest.fixture
 def buses():
     bs = {r: SimServoBus(r) for r in ("leader", "follower")}
@@ -26,12 +31,12 @@ def test_rig_setup_probes_previews_and_saves_a_profile(qtbot, buses):
     dlg.follower.set_path(buses["follower"].port)
     dlg.leader.test.click()
     assert "all six found" in dlg.leader.result.text()
-    row = dlg.table.rowCount() - 1
+    row = next(r for r in range(dlg.table.rowCount()) if dlg.table.cellWidget(r, 1).property("device") == "synthetic:0")
     dlg.table.cellWidget(row, 0).setChecked(True)
     dlg.table.cellWidget(row, 2).setText("front")
     dlg.table.cellWidget(row, 3).setCurrentText("320x240")
     dlg.table.selectRow(row)
-    qtbot.waitUntil(lambda: dlg.preview.pixmap() is not None and not dlg.preview.pixmap().isNull(), timeout=3000)
+    qtbot.waitUntil(lambda: dlg.preview.pixmap() is not None and not dlg.preview.pixmap().isNull(), timeout=10000)
 
     dlg.profile.setCurrentText("bad/name")
     dlg.save()

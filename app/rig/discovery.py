@@ -66,12 +66,12 @@ def list_video_devices() -> list[VideoDeviceInfo]:
     return out
 
 
-def probe_servos(port: str, ids=range(1, 7), timeout: float = 0.02) -> tuple[list[int], str]:
+def probe_servos(port: str, ids=range(1, 7), timeout: float = 0.1) -> tuple[list[int], str]:
     """Which servo ids answer on a port, and a sentence for the teleoperator."""
     from app.rig.feetech_bus import BusError, FeetechBus
 
     try:
-        with FeetechBus(port, timeout=timeout, retries=0) as bus:
+        with FeetechBus(port, timeout=timeout, retries=1) as bus:
             found = bus.scan(ids)
     except BusError as exc:
         return [], str(exc)

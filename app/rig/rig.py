@@ -76,7 +76,7 @@ def build_sim_rig(n_cameras: int = 2, width: int = 640, height: int = 480, fps: 
 
     buses = {role: SimServoBus(role) for role in ("leader", "follower")}
     leader, follower = (FeetechArm(role, role, bus.port, calibration=bus.factory_calibration(),
-                                   timeout=0.02, retries=1) for role, bus in buses.items())
+                                   timeout=0.04, retries=1) for role, bus in buses.items())
     names = ["front", "wrist", "top", "side"]
     last_state = {"pose": None}
 
