@@ -88,6 +88,7 @@ class BrowserPanel(QWidget):
         self.task_filter.currentIndexChanged.connect(self._fill_episodes)
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["#", "task", "frames", "seconds"])
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
@@ -107,6 +108,7 @@ class BrowserPanel(QWidget):
         split.addWidget(left)
         split.addWidget(self.viewer)
         split.setStretchFactor(1, 3)
+        split.setSizes([440, 1060])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(split)
@@ -134,8 +136,13 @@ class BrowserPanel(QWidget):
 
     def search(self) -> None:
         self.show_message("Searching the Hub…")
-        self.tasks.run(search_hub, self.search_text.text(), self.search_author.text(), 50,
-                       channel="search", on_done=self._show_search, on_error=self.show_error)
+        self.tasks.run(lambda text, author: search_hub(text, author, 50, endpoint=self._endpoint()),
+                       self.search_text.text(), self.search_author.text(),
+                       channel="search", on_done=self._show_search,
+                       on_error=lambda exc: self.show_message(explain(exc, "the Hub search")))
+
+    def _endpoint(self) -> str | None:
+        return self.settings.value(ENDPOINT_KEY) or None
 
     def _show_search(self, found) -> None:
         self.hub_list.clear()
@@ -162,7 +169,7 @@ class BrowserPanel(QWidget):
             self.show_message("Enter a Hub dataset id as owner/name.")
             return
         self.show_message(f"Opening {repo_id}@{revision} from the Hub…")
-        endpoint = self.settings.value(ENDPOINT_KEY) or None
+        endpoint = self._endpoint()
 
         def work():
             fs = open_hub_dataset(repo_id, revision, cache=self.cache, endpoint=endpoint)
