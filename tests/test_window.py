@@ -43,6 +43,11 @@ def test_window_opens_with_its_five_docks(qtbot, rig):
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert menus == ["File", "View", "Help"]
     assert window.status.rig_label.text().startswith("Simulated rig")
+    view_actions = [a.text() for a in window.view_menu.actions()]
+    assert all(title in view_actions for title in DOCKS)  # each dock can be shown/hidden
+    assert window.quit_action.shortcut().toString() == "Ctrl+Q"
+    window.quit_action.trigger()
+    assert not window.isVisible()
 
 
 def test_frames_reach_every_camera_view_within_a_second(qtbot, rig):
@@ -54,6 +59,7 @@ def test_frames_reach_every_camera_view_within_a_second(qtbot, rig):
     first = [v.last_index for v in views]
     qtbot.waitUntil(lambda: all(v.last_index > f for v, f in zip(views, first)), timeout=1000)  # and keep coming
     qtbot.waitUntil(lambda: all(n in window.status.devices_label.text() for n in rig.cameras), timeout=1500)
+    qtbot.waitUntil(lambda: window.status.cpu_label.text().endswith("%"), timeout=2500)
 
 
 def test_joint_plot_receives_data(qtbot, rig):

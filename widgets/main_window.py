@@ -105,6 +105,11 @@ class MainWindow(QMainWindow):
         central.setMaximumSize(0, 0)
         self.setCentralWidget(central)
 
+        # menus and status bar exist before the panels, so panels can add actions and messages
+        bar = self.menuBar()
+        self.file_menu, self.view_menu, self.help_menu = (bar.addMenu(t) for t in ("&File", "&View", "&Help"))
+        self.status = RigStatusBar(rig, self)
+        self.setStatusBar(self.status)
         self.docks: dict[str, QDockWidget] = {}
         self.panels: dict[str, QWidget] = {}
         self.panel_states: dict[str, str] = {}
@@ -115,9 +120,7 @@ class MainWindow(QMainWindow):
             self.panels[key], self.panel_states[key] = widget, state
             self._add_dock(key, title, scrolling(widget), area)
         self._arrange_default()
-        self.status = RigStatusBar(rig, self)
-        self.setStatusBar(self.status)
-        self._build_menus()
+        self._fill_menus()
 
         self.bridge.status_changed.connect(self.status.refresh)
         self._status_timer = QTimer(self)
@@ -146,14 +149,17 @@ class MainWindow(QMainWindow):
         d["encoding"].raise_()
 
     def _size_docks(self) -> None:
-        """Default sizes: cameras take most of the width and exactly the height their tiles need."""
+        """Default sizes: the panels on the right get the width they need (within reason), the
+        cameras the rest and the height their tiles need; the joint plot what is left below."""
         d = self.docks
         width, height = max(800, self.width()), max(600, self.height())
-        cam_w = int(width * 0.72)
+        needed = max([p.minimumSizeHint().width() for p in self.panels.values()] + [0])
+        right = int(min(max(width * 0.28, needed + 16), width * 0.42))
+        cam_w = width - right
         n = max(1, len(self.camera_grid.views))
         cols = best_columns(n, cam_w, height * 0.6)
-        cam_h = min(int(height * 0.66), int(math.ceil(n / cols) * cam_w / cols * 3 / 4) + 40)
-        self.resizeDocks([d["cameras"], d["recording"]], [cam_w, width - cam_w], Qt.Orientation.Horizontal)
+        cam_h = min(int(height * 0.62), int(math.ceil(n / cols) * cam_w / cols * 3 / 4) + 40)
+        self.resizeDocks([d["cameras"], d["recording"]], [cam_w, right], Qt.Orientation.Horizontal)
         self.resizeDocks([d["cameras"], d["joints"]], [cam_h, height - cam_h], Qt.Orientation.Vertical)
         self.resizeDocks([d["recording"], d["encoding"]], [height // 2, height // 2], Qt.Orientation.Vertical)
 
@@ -170,15 +176,17 @@ class MainWindow(QMainWindow):
         self.restoreState(self._default_state, STATE_VERSION)
         self._size_docks()
 
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+    def _fill_menus(self) -> None:
+        file_menu = self.file_menu
+        if file_menu.actions():  # panels added their own entries: Quit goes last
+            file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action = quit_action
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
-        view = bar.addMenu("&View")
+        view = self.view_menu
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
         view.addSeparator()
@@ -196,7 +204,7 @@ class MainWindow(QMainWindow):
         reset.triggered.connect(self.reset_layout)
         view.addAction(reset)
 
-        help_menu = bar.addMenu("&Help")
+        help_menu = self.help_menu
         about = QAction("&About Teleop Studio", self)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
