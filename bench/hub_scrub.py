@@ -22,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -77,9 +78,10 @@ def scrub(name, open_reader, hub, e, seeks, pause, prefetch=True):
     t0 = time.perf_counter()
     reader = open_reader()
     frames = EpisodeFrames(reader, e)
-    frames.rows()
-    for c in CAMS:
-        frames.load(c, 0)
+    loaders = ThreadPoolExecutor(len(CAMS))    # the viewer asks for every camera at once
+    rows = loaders.submit(frames.rows)
+    list(loaders.map(lambda c: frames.load(c, 0), CAMS))
+    rows.result()
     first = time.perf_counter() - t0
     pool = TaskPool(workers=2)
     times = []
@@ -89,8 +91,7 @@ def scrub(name, open_reader, hub, e, seeks, pause, prefetch=True):
         if prefetch:
             for c in CAMS:
                 pool.submit(frames.prefetch, c, i - 10, i + 45, channel=f"prefetch:{c}")
-        for c in CAMS:
-            frames.load(c, i)
+        list(loaders.map(lambda c: frames.load(c, i), CAMS))
         times.append(time.perf_counter() - t)
         time.sleep(pause)
     pool.shutdown(wait=True)
