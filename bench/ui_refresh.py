@@ -97,7 +97,7 @@ def main() -> int:
     ages_arr = np.array([a for a in ages if a == a])
     gui_pct = 100 * gui_cpu_s / wall
     print(f"ui_refresh: {args.cameras} cameras 640x480@{args.fps} + 6 joints @{args.fps} Hz, {wall:.1f} s, "
-          f"platform {app.platformName()}, {os.cpu_count()} cores")
+          f"platform {app.platformName()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     print(f"  camera captured      : {', '.join(f'{x:.1f}' for x in captured)} frames/s")
     print(f"  camera views repaint : {', '.join(f'{x:.1f}' for x in paints)} /s  (min {min(paints):.1f}, target >= 30)")
     print(f"  frames reaching views: {', '.join(f'{x:.1f}' for x in shown_fps)} /s  "

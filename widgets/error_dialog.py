@@ -13,6 +13,7 @@ import threading
 import traceback
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
+from shiboken6 import isValid
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QPushButton,
                                QVBoxLayout, QWidget)
@@ -115,14 +116,18 @@ class ExceptionReporter(QObject):
 
     @Slot(str, str)
     def _show(self, summary: str, details: str) -> None:
-        if self.dialog is not None and self.dialog.isVisible():
-            self.dialog.add_repeat(summary)
-            return
-        self.dialog = ErrorDialog(summary, details, self.log_path, self.parent_window)
-        self.dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.dialog.finished.connect(self._forget)
-        self.dialog.open()  # window-modal, no nested event loop
-        self.dialog_shown.emit(self.dialog)
+        try:
+            if self.dialog is not None and isValid(self.dialog) and self.dialog.isVisible():
+                self.dialog.add_repeat(summary)
+                return
+            parent = self.parent_window if self.parent_window is not None and isValid(self.parent_window) else None
+            self.dialog = ErrorDialog(summary, details, self.log_path, parent)
+            self.dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self.dialog.finished.connect(self._forget)
+            self.dialog.open()  # window-modal, no nested event loop
+            self.dialog_shown.emit(self.dialog)
+        except Exception:  # never let showing an error raise another one (it would loop)
+            print(f"{summary}\n{details}", file=sys.stderr)
 
     def _forget(self) -> None:
         self.dialog = None

@@ -57,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
         window = MainWindow(rig)
         window.show()
         settle(args.wait)
+        deadline = time.monotonic() + 10  # a loaded machine: wait until the picture is representative
+        while time.monotonic() < deadline and not (
+                window.joint_plot.samples_received >= 60
+                and all(v.frames_received > 10 for v in window.camera_grid.views.values())):
+            settle(0.2)
         args.outdir.mkdir(parents=True, exist_ok=True)
         for name, target in SHOTS:
             if args.only and name != args.only:
@@ -80,6 +85,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    t0 = time.monotonic()
-    rc = main()
-    sys.exit(rc)
+    sys.exit(main())
