@@ -35,6 +35,8 @@ def main() -> None:
     ap.add_argument("--width", type=int, default=640)
     ap.add_argument("--height", type=int, default=480)
     ap.add_argument("--fps", type=int, default=30)
+    ap.add_argument("--pause-encoding-while-recording", action="store_true",
+                    help="encode only during resets (the queue's pause_while_recording)")
     ap.add_argument("--root", type=Path, help="where to record (default: a temporary folder, deleted)")
     a = ap.parse_args()
 
@@ -55,6 +57,7 @@ def main() -> None:
                         episode_time_s=a.episode_time_s + 2, reset_time_s=a.reset_time_s + 60)
     setup = open_recording(rig, cfg)
     s, queue = setup.session, setup.queue
+    queue.pause_while_recording = a.pause_encoding_while_recording
     s.add_observer(lambda e, d: queue.set_throttled(d == State.RECORDING) if e == "state" else None)
     workers = EncodeWorkers(queue)
     workers.start()
