@@ -76,7 +76,7 @@ class RecordingPanel(QWidget):
             f.setPointSize(13)
             b.setFont(f)
             b.clicked.connect(lambda _=False, a=action: self.command(a))
-            grid.addWidget(b, i // 3, i % 3)
+            grid.addWidget(b, i // 2, i % 2)
             self.buttons[action] = b
         self.health_label = QLabel("")
         self.health_label.setWordWrap(True)
@@ -105,11 +105,13 @@ class RecordingPanel(QWidget):
         task_row = QHBoxLayout()
         task_row.addWidget(QLabel("Task:"))
         task_row.addWidget(self.task_edit, 1)
-        take_row = QHBoxLayout()
-        for w in (QLabel("cut head"), self.head, QLabel("tail"), self.tail, self.trim_button, self.trash_button,
-                  self.undo_button, self.sound):
-            take_row.addWidget(w)
-        take_row.addStretch(1)
+        take_row = QGridLayout()  # two short rows: the dock stays narrow enough beside the cameras
+        for col, w in enumerate((QLabel("cut head"), self.head, QLabel("tail"), self.tail)):
+            take_row.addWidget(w, 0, col)
+        take_row.addWidget(self.trim_button, 0, 4)
+        take_row.addWidget(self.trash_button, 1, 0, 1, 2)
+        take_row.addWidget(self.undo_button, 1, 2, 1, 2)
+        take_row.addWidget(self.sound, 1, 4)
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addLayout(status)
