@@ -35,6 +35,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--height", type=int, default=480, help="simulated camera height")
     p.add_argument("--discard-interrupted", action="store_true",
                    help="discard takes interrupted by a crash instead of keeping them up to their last frame")
+    p.add_argument("--push-to-hub", action="store_true",
+                   help="push the dataset to the Hub as --repo-id once it is committed (see `teleop-studio push`)")
+    p.add_argument("--private", action="store_true", help="with --push-to-hub: create the repo as private")
 
 
 def _fail(msg: str) -> int:
@@ -171,7 +174,12 @@ def _record(args, cfg, has_dataset: bool) -> int:
           flush=True)
     if session.last_error:
         print(f"last error: {session.last_error}", file=sys.stderr)
-    return 1 if failed or not phase["flushed"] else 0
+    code = 1 if failed or not phase["flushed"] else 0
+    if code == 0 and getattr(args, "push_to_hub", False):
+        from app.commands.push import push_dataset
+
+        code = push_dataset(cfg.root, cfg.repo_id, private=args.private)
+    return code
 
 
 def _check_compatible(writer, features: dict, fps: int) -> None:
