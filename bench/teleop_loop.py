@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +23,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--fps", type=int, default=30)
+    parser.add_argument("--sim-process", action="store_true",
+                        help="run the simulated servos in their own process (`teleop-studio sim-bus`), as real "
+                             "servos are outside the studio, instead of on a thread of the studio process")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("TELEOP_STUDIO_SETTINGS", str(Path(tempfile.mkdtemp()) / "settings.ini"))
@@ -34,10 +38,12 @@ def main() -> int:
     from app.rig.rig import build_sim_rig
 
     setup_logging("WARNING", Path(tempfile.mkdtemp()))
-    if os.environ.get("SWITCH_MS"):
-        sys.setswitchinterval(float(os.environ["SWITCH_MS"]) / 1000)
     app = QApplication.instance() or QApplication(sys.argv)
-    rig = build_sim_rig(n_cameras=2, width=640, height=480, fps=args.fps)
+    sim_proc = None
+    if args.sim_process:
+        rig, sim_proc = _rig_with_sim_process(args.fps)
+    else:
+        rig = build_sim_rig(n_cameras=2, width=640, height=480, fps=args.fps)
     try:
         from widgets.main_window import MainWindow, apply_style
 
@@ -51,6 +57,8 @@ def main() -> int:
     errors: list[np.ndarray] = []
     rig.teleop.add_listener(lambda t: errors.append(np.abs(t.action - t.state)))
     rig.start()
+    reference = subprocess.Popen([sys.executable, "-c", REFERENCE_LOOP, str(args.fps), str(args.seconds + 2)],
+                                 stdout=subprocess.PIPE, text=True)
 
     def run_for(seconds: float) -> None:
         loop = QEventLoop()
@@ -76,16 +84,24 @@ def main() -> int:
     finally:
         window.close()
         rig.stop()
+        if sim_proc is not None:
+            sim_proc.terminate()
+    ref = np.array(reference.communicate(timeout=30)[0].split(), float)
 
     target = 1000 / args.fps
     perr = np.abs(periods - target)
-    print(f"teleop_loop: simulated SO-101 rig, 2 synthetic cameras 640x480@{args.fps}, GUI: {gui} "
+    where = "own process" if args.sim_process else "a thread of the studio process"
+    print(f"teleop_loop: simulated SO-101 rig (servos on {where}), 2 synthetic cameras 640x480@{args.fps}, GUI: {gui} "
           f"({app.platformName()}), {wall:.1f} s, {os.cpu_count()} cores")
     print(f"  cycles               : {cycles} ({cycles / wall:.2f} Hz, target {args.fps})")
     print(f"  loop period          : p50 {np.percentile(periods, 50):.2f} ms, p99 {np.percentile(periods, 99):.2f} ms, "
           f"max {periods.max():.2f} ms (target {target:.2f} ms)")
     print(f"  period error         : p50 {np.percentile(perr, 50):.2f} ms, p99 {np.percentile(perr, 99):.2f} ms "
           f"(target p99 <= 5 ms)")
+    ref_err = np.abs(ref - target)
+    print(f"  reference: a bare {args.fps} Hz sleep loop in its own process, same time, period error p50 "
+          f"{np.percentile(ref_err, 50):.2f} ms, p99 {np.percentile(ref_err, 99):.2f} ms, max {ref_err.max():.2f} ms "
+          f"(the machine's own scheduling noise; load average {os.getloadavg()[0]:.1f})")
     print(f"  missed cycles        : {missed} (target 0)")
     for name, r in rtts.items():
         c = counters[name]
@@ -99,6 +115,52 @@ def main() -> int:
     ok = np.percentile(perr, 99) <= 5 and missed == 0
     print(f"  verdict: {'meets targets' if ok else 'MISSES a target'}")
     return 0
+
+
+REFERENCE_LOOP = """
+import sys, time
+fps, seconds = int(sys.argv[1]), float(sys.argv[2])
+period, out, prev = 1.0 / fps, [], None
+nxt = time.monotonic()
+end = nxt + seconds
+while nxt < end:
+    d = nxt - time.monotonic()
+    if d > 0:
+        time.sleep(d)
+    s = time.monotonic()
+    if prev is not None:
+        out.append((s - prev) * 1000)
+    prev, nxt = s, max(nxt + period, s)
+print(" ".join(f"{x:.3f}" for x in out))
+"""
+
+
+def _rig_with_sim_process(fps: int):
+    """The same rig, but the servos answer from a `teleop-studio sim-bus` child process."""
+    from app.rig.rig import Rig
+    from app.rig.sim_servo_bus import SimServoBus
+    from app.rig.so101_arm import FeetechArm
+    from app.rig.synthetic_camera import SyntheticCamera
+
+    link_dir = tempfile.mkdtemp()
+    proc = subprocess.Popen([sys.executable, "-m", "app", "sim-bus", "--link-dir", link_dir],
+                            cwd=Path(__file__).resolve().parent.parent, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    proc.stdout.readline(), proc.stdout.readline()
+    def factory_calibration(role):  # the child's servos are built from the same seeds
+        model = SimServoBus(role, start=False)
+        cal = model.factory_calibration()
+        model.close()
+        return cal
+
+    arms = [FeetechArm(r, r, f"{link_dir}/{r}", calibration=factory_calibration(r), timeout=0.04, retries=1)
+            for r in ("leader", "follower")]
+    last = {"pose": None}
+    cams = [SyntheticCamera(n, 640, 480, fps, pose=lambda: last["pose"], hue=60 * k)
+            for k, n in enumerate(("front", "wrist"))]
+    rig = Rig(cams, arms[0], arms[1], fps=fps, simulated=True)
+    rig.teleop.add_listener(lambda t: last.__setitem__("pose", t.state))
+    return rig, proc
 
 
 def _minimal_window(rig):

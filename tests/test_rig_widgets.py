@@ -78,3 +78,27 @@ def test_calibration_wizard_reports_a_missing_port(qtbot, tmp_path):
     qtbot.addWidget(wiz)
     wiz.next.click()
     assert wiz.step == 0 and "cannot open" in wiz.message.text()
+
+
+def test_rig_menu_jogs_the_simulated_leader(qtbot):
+    from PySide6.QtWidgets import QMainWindow
+
+    from app.rig.rig import build_sim_rig
+    from widgets.rig_setup import install_rig_menu
+
+    rig = build_sim_rig(n_cameras=0)
+    try:
+        win = QMainWindow()
+        win.rig = rig
+        qtbot.addWidget(win)
+        install_rig_menu(win)
+        actions = {a.text(): a for a in win.rig_menu.actions()}
+        assert {"Rig &setup…", "&Calibrate an arm…", "&Hold the simulated leader still"} <= set(actions)
+        actions["&Hold the simulated leader still"].trigger()
+        leader = rig.sim_buses["leader"]
+        before = leader.pose()[0]
+        jog = next(a for a in win.rig_menu.actions() if a.menu()).menu()
+        jog.actions()[0].trigger()  # shoulder_pan +5
+        assert leader.pose()[0] - before == pytest.approx(5.0, abs=0.2)
+    finally:
+        rig.stop()
