@@ -272,7 +272,7 @@ def _demo(argv: list[str]) -> int:
                 dlg._advance()  # connect
                 dlg._advance()  # middle set
                 sim.move_by_hand("sweep")
-                QTimer.singleShot(800, lambda: (dlg.grab().save(args.screenshot), dlg.reject()))
+                QTimer.singleShot(1050, lambda: (dlg.grab().save(args.screenshot), dlg.reject()))
             QTimer.singleShot(300, shot)
         else:
             dlg._advance()
