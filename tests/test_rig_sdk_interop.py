@@ -1,0 +1,30 @@
+"""Feetech's own SDK (pip feetech-servo-sdk, not a dependency) against our simulated servos: proof that
+the simulation speaks the real protocol. Skipped unless scservo_sdk is importable."""
+
+import pytest
+
+from app.rig.sim_servo_bus import SimServoBus
+
+scs = pytest.importorskip("scservo_sdk")
+
+
+def test_scservo_sdk_pings_reads_writes_and_syncs_the_simulated_bus():
+    sim = SimServoBus("follower")
+    port = scs.PortHandler(sim.port)
+    try:
+        assert port.openPort() and port.setBaudRate(1_000_000)
+        ph = scs.PacketHandler(0)
+        assert ph.ping(port, 1)[:2] == (777, scs.COMM_SUCCESS)
+        assert ph.ping(port, 7)[1] == scs.COMM_RX_TIMEOUT
+        assert ph.read2ByteTxRx(port, 2, 56)[0] == sim.servos[2].present()
+        ph.write1ByteTxRx(port, 2, 55, 0)
+        ph.write2ByteTxRx(port, 2, 31, scs.SCS_TOSCS(-123, 11))
+        assert scs.SCS_TOHOST(ph.read2ByteTxRx(port, 2, 31)[0], 11) == -123
+        reader = scs.GroupSyncRead(port, ph, 56, 2)
+        for i in range(1, 7):
+            reader.addParam(i)
+        assert reader.txRxPacket() == scs.COMM_SUCCESS
+        assert [reader.getData(i, 56, 2) for i in range(1, 7)] == [s.present() for s in sim.servos.values()]
+    finally:
+        port.closePort()
+        sim.close()
