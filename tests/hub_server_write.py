@@ -314,8 +314,9 @@ class WriteHubServer(HubServer):
     def fail_next(self, method: str, path_part: str, status: int = 503, times: int = 1) -> None:
         self._failures.append([method, path_part, status, times])
 
-    def drop_upload_after(self, received: int, times: int = 1) -> None:
-        self._drops.extend([received] * times)
+    def drop_upload_after(self, received: int, times: int = 1, skip: int = 0) -> None:
+        """Cut the next `times` upload PUTs after `received` body bytes, letting `skip` PUTs through first."""
+        self._drops.extend([None] * skip + [received] * times)
 
     def take_failure(self, method: str, path: str) -> int | None:
         for f in self._failures:
