@@ -185,6 +185,12 @@ class MainWindow(QMainWindow):
         self.quit_action = quit_action
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        try:  # File > Push to Hub… and the end-of-session push prompt (widgets/push_panel.py)
+            from widgets.push_panel import install as install_push
+
+            install_push(self, file_menu, before=quit_action)
+        except Exception:
+            log.exception("the Push to Hub action could not be added")
 
         view = self.view_menu
         for dock in self.docks.values():
