@@ -39,6 +39,10 @@ def test_discovery_lists_and_probe(tmp_path):
     ports = discovery.list_serial_ports()
     assert all(p.device and p.label() for p in ports)
     assert all(d.device.startswith("/dev/video") for d in discovery.list_video_devices())
+    by_id = tmp_path / "by-id"
+    by_id.mkdir()
+    (by_id / "usb-1a86_USB_Single_Serial_5A7C-if00").symlink_to("/dev/null")
+    assert discovery._stable_names(str(by_id)) == {"/dev/null": str(by_id / "usb-1a86_USB_Single_Serial_5A7C-if00")}
     found, text = discovery.probe_servos(str(tmp_path / "none"))
     assert found == [] and "cannot open" in text
     sim = SimServoBus("leader")
@@ -68,6 +72,8 @@ def test_opencv_camera_reads_a_file_converts_to_rgb_and_reports_the_end(tmp_path
     cam.close()
     with pytest.raises(CameraError, match="cannot open"):
         OpenCVCamera("x", str(tmp_path / "nope.avi")).open()
+    with pytest.raises(CameraError, match="not plugged in"):
+        OpenCVCamera("x", "/dev/v4l/by-id/usb-gone-video-index0").open()
 
 
 def test_detect_rig_uses_the_active_profile_when_its_ports_exist(tmp_path, monkeypatch):

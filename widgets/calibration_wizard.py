@@ -75,7 +75,7 @@ class CalibrationWizard(QDialog):
         self.role.setCurrentText(role)
         self.port = QComboBox(editable=True)
         for info in discovery.list_serial_ports():
-            self.port.addItem(info.label(), info.device)
+            self.port.addItem(info.label(), info.path)
         for label, path in extra_ports or []:
             self.port.addItem(label, path)
         if port:

@@ -57,7 +57,7 @@ class PortPicker(QWidget):
         current = self.path()
         self.port.clear()
         for p in ports:
-            self.port.addItem(p.label(), p.device)
+            self.port.addItem(p.label(), p.path)
         for label, path in self.extra_ports:
             self.port.addItem(label, path)
         if current:
@@ -163,7 +163,7 @@ class RigSetupDialog(QDialog):
         self.follower.fill(ports)
         wanted = {r[1]: r for r in self._rows()}
         self.table.setRowCount(0)
-        devices = [(d.device, d.label()) for d in discovery.list_video_devices()] + self.extra_cameras
+        devices = [(d.path, d.label()) for d in discovery.list_video_devices()] + self.extra_cameras
         for k, (device, label) in enumerate(devices):
             self._add_row(device, label, f"cam{k}" if device not in wanted else wanted[device][2],
                           use=device in wanted)

@@ -14,6 +14,15 @@ SERVO_ADAPTERS = {(0x1A86, 0x55D3): "CH343 (Feetech/Waveshare servo board)",
                   (0x1A86, 0x7523): "CH340 USB-serial", (0x0403, 0x6001): "FTDI FT232"}
 
 
+def _stable_names(folder: str) -> dict[str, str]:
+    """realpath -> symlink in a udev by-id folder: a name that survives unplugging and replugging
+    (the kernel may hand out ttyACM1 instead of ttyACM0 when the old one is still held open)."""
+    out = {}
+    for link in sorted(glob.glob(os.path.join(folder, "*"))):
+        out.setdefault(os.path.realpath(link), link)
+    return out
+
+
 @dataclass(frozen=True)
 class SerialPortInfo:
     device: str
@@ -21,6 +30,11 @@ class SerialPortInfo:
     pid: int | None
     serial_number: str | None
     description: str
+    stable_path: str | None = None  # /dev/serial/by-id/..., preferred in profiles
+
+    @property
+    def path(self) -> str:
+        return self.stable_path or self.device
 
     @property
     def usb_id(self) -> str:
@@ -37,11 +51,13 @@ class SerialPortInfo:
 
 def list_serial_ports() -> list[SerialPortInfo]:
     out = []
+    stable = _stable_names("/dev/serial/by-id")
     for p in list_ports.comports():
         desc = SERVO_ADAPTERS.get((p.vid, p.pid)) or p.description or ""
         if p.vid is None and p.device.startswith("/dev/ttyS"):
             continue  # legacy on-board UARTs: never a servo bus, and there are dozens
-        out.append(SerialPortInfo(p.device, p.vid, p.pid, p.serial_number, desc))
+        out.append(SerialPortInfo(p.device, p.vid, p.pid, p.serial_number, desc,
+                                  stable.get(os.path.realpath(p.device))))
     return sorted(out, key=lambda i: (not i.likely_servo_adapter, i.device))
 
 
@@ -49,6 +65,11 @@ def list_serial_ports() -> list[SerialPortInfo]:
 class VideoDeviceInfo:
     device: str
     name: str
+    stable_path: str | None = None  # /dev/v4l/by-id/..., preferred in profiles
+
+    @property
+    def path(self) -> str:
+        return self.stable_path or self.device
 
     def label(self) -> str:
         return f"{self.device}  {self.name}"
@@ -56,13 +77,14 @@ class VideoDeviceInfo:
 
 def list_video_devices() -> list[VideoDeviceInfo]:
     out = []
+    stable = _stable_names("/dev/v4l/by-id")
     for dev in sorted(glob.glob("/dev/video*"), key=lambda d: int(d[10:]) if d[10:].isdigit() else 999):
         name_file = Path("/sys/class/video4linux") / os.path.basename(dev) / "name"
         try:
             name = name_file.read_text().strip()
         except OSError:
             name = "video device"
-        out.append(VideoDeviceInfo(dev, name))
+        out.append(VideoDeviceInfo(dev, name, stable.get(os.path.realpath(dev))))
     return out
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 
 import cv2
@@ -18,10 +20,21 @@ class OpenCVCamera(CameraSource):
         self.fourcc = fourcc
         self._cap: cv2.VideoCapture | None = None
 
+    def _source(self) -> int | str:
+        """OpenCV's V4L2 backend opens devices by index: /dev/v4l/by-id/... -> /dev/video2 -> 2."""
+        if isinstance(self.device, str) and self.device.startswith("/dev/"):
+            real = os.path.realpath(self.device)
+            m = re.fullmatch(r"/dev/video(\d+)", real)
+            if m:
+                return int(m.group(1))
+            raise CameraError(f"{self.name}: {self.device} is not plugged in")
+        return self.device
+
     def open(self) -> None:
-        is_v4l = isinstance(self.device, int) or str(self.device).startswith("/dev/video")
+        source = self._source()
+        is_v4l = isinstance(source, int)
         backend = cv2.CAP_V4L2 if is_v4l and sys.platform.startswith("linux") else cv2.CAP_ANY
-        cap = cv2.VideoCapture(self.device, backend)
+        cap = cv2.VideoCapture(source, backend)
         if not cap.isOpened():
             cap.release()
             raise CameraError(f"{self.name}: cannot open {self.device}")
