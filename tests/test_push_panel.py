@@ -1,0 +1,58 @@
+"""The push panel and dialog (pytest-qt, offscreen) against the writable Hub stand-in."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMainWindow, QMenu
+
+from app.hub.push import PushOptions
+from tests.push_helpers import TOKEN, make_dataset, remote_files, whub  # noqa: F401
+from widgets.push_panel import PushDialog, PushPanel, install
+
+
+def test_panel_shows_progress_to_the_end(qtbot, whub, tmp_path):  # noqa: F811
+    root = make_dataset(tmp_path / "ds")
+    whub.latency = 0.02
+    panel = PushPanel()
+    qtbot.addWidget(panel)
+    seen = []
+    orig = panel.show_progress
+    panel.show_progress = lambda p: (seen.append(p.phase), orig(p))
+    push = panel.start(PushOptions(root, "studio/panel", endpoint=whub.endpoint))
+    qtbot.waitUntil(lambda: push.done.is_set() and not panel._timer.isActive(), timeout=20000)
+    assert push.error is None and panel.phase.text() == "Pushed"
+    assert panel.bar.value() == 1000 and panel.values["Files"].text() == "8 / 8"
+    assert panel.open_button.isEnabled() and not panel.cancel_button.isEnabled()
+    assert "tagged v3.0" in panel.message.text() and "README.md" in remote_files(whub, "studio/panel")
+    assert len(set(seen)) >= 2
+
+
+def test_cancel_and_dialog_remember_no_token(qtbot, whub, tmp_path):  # noqa: F811
+    root = make_dataset(tmp_path / "ds", episodes=1)
+    whub.latency = 0.3
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    dialog = PushDialog(root, "studio/dialog", settings, endpoint=whub.endpoint)
+    qtbot.addWidget(dialog)
+    dialog.private_box.setChecked(True)
+    push = dialog.start_push()
+    dialog.panel.cancel()
+    qtbot.waitUntil(push.done.is_set, timeout=20000)
+    qtbot.waitUntil(lambda: not dialog.panel._timer.isActive(), timeout=5000)
+    assert dialog.panel.phase.text() == "Cancelled" and "resume" in dialog.panel.message.text()
+    settings.sync()
+    text = (tmp_path / "settings.ini").read_text()
+    assert "studio/dialog" in text and TOKEN not in text and "hf_" not in text
+
+
+def test_install_adds_the_file_menu_action(qtbot, tmp_path):
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.ctx = SimpleNamespace(shared={})
+    window.settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    menu = QMenu("&File", window)
+    quit_action = menu.addAction("&Quit")
+    install(window, menu, before=quit_action)
+    assert [a.text() for a in menu.actions()] == ["Push to &Hub…", "&Quit"]
+    window.push_watcher.check()            # no session yet: no prompt, no error

@@ -1,0 +1,270 @@
+"""Push to Hub: the progress panel (bytes, files, speed, ETA, cancel), the dialog that asks where to push,
+the end-of-session prompt, and the File menu action "Push to Hub…".
+
+The push itself runs on its own thread (`app.hub.push.Push`); the panel only polls its progress five
+times a second. The token is never asked for here: huggingface_hub finds it (`hf auth login` or
+HF_TOKEN); a missing one gets a message telling how to log in.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGridLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QMessageBox, QProgressBar, QPushButton,
+                               QVBoxLayout, QWidget)
+
+from app.hub.push import Push, PushOptions, PushProgress
+
+log = logging.getLogger(__name__)
+PHASES = {"waiting": "Waiting", "checking token": "Checking the token", "creating repo": "Creating the repo",
+          "preparing": "Preparing", "hashing": "Hashing files", "uploading": "Uploading",
+          "committing": "Committing", "tagging": "Tagging v3.0", "done": "Pushed", "failed": "Failed",
+          "cancelled": "Cancelled"}
+
+
+def fmt_bytes(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return ""
+
+
+def fmt_eta(s: float | None) -> str:
+    if s is None:
+        return "—"
+    s = int(round(s))
+    return f"{s // 60} min {s % 60:02d} s" if s >= 60 else f"{s} s"
+
+
+class PushPanel(QWidget):
+    """Shows one push: start(options) or attach(push); Cancel stops it, files already sent stay sent."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("PushPanel")
+        self.push: Push | None = None
+        self.title = QLabel("<b>Push to Hub</b>")
+        self.phase = QLabel("Waiting")
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.bar.setTextVisible(True)
+        grid = QGridLayout()
+        self.values: dict[str, QLabel] = {}
+        for i, name in enumerate(("Files", "Sent", "Speed", "Time left", "Unchanged", "Already on the Hub")):
+            value = QLabel("—")
+            value.setObjectName(f"push_{name.lower().replace(' ', '_')}")
+            self.values[name] = value
+            grid.addWidget(QLabel(name + ":"), i // 2, (i % 2) * 2)
+            grid.addWidget(value, i // 2, (i % 2) * 2 + 1)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.open_button = QPushButton("Open on the Hub")
+        self.open_button.setEnabled(False)
+        self.open_button.clicked.connect(self._open)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        for w in (self.title, self.phase, self.bar):
+            layout.addWidget(w)
+        layout.addLayout(grid)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+        layout.addLayout(buttons)
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.refresh)
+
+    def start(self, options: PushOptions) -> Push:
+        return self.attach(Push(options), start=True)
+
+    def attach(self, push: Push, start: bool = False) -> Push:
+        self.push = push
+        self.title.setText(f"<b>Push to Hub</b> — {push.options.repo_id}"
+                           + (" (private)" if push.options.private else ""))
+        self.cancel_button.setEnabled(True)
+        self.open_button.setEnabled(False)
+        if start:
+            push.start()
+        self._timer.start(200)
+        self.refresh()
+        return push
+
+    def cancel(self) -> None:
+        if self.push is not None and not self.push.done.is_set():
+            self.push.cancel()
+            self.phase.setText("Cancelling…")
+            self.cancel_button.setEnabled(False)
+
+    def show_progress(self, p: PushProgress) -> None:
+        self.phase.setText(PHASES.get(p.phase, p.phase))
+        self.phase.setProperty("state", p.phase)
+        if p.phase in ("uploading", "committing", "tagging", "done"):
+            frac = p.bytes_done / p.bytes_total if p.bytes_total else (1.0 if p.phase != "uploading" else 0.0)
+            self.bar.setRange(0, 1000)
+            self.bar.setValue(int(1000 * min(1.0, frac)))
+            self.bar.setFormat(f"{100 * frac:.0f} %")
+        elif p.finished:
+            self.bar.setRange(0, 1000)
+        else:
+            self.bar.setRange(0, 0)          # busy: nothing countable yet
+        v = self.values
+        v["Files"].setText(f"{p.files_done} / {p.files_total}")
+        v["Sent"].setText(f"{fmt_bytes(p.bytes_done)} of {fmt_bytes(p.bytes_total)}")
+        v["Speed"].setText(f"{fmt_bytes(p.speed)}/s" if p.speed else "—")
+        v["Time left"].setText(fmt_eta(p.eta) if p.phase == "uploading" else ("0 s" if p.phase == "done" else "—"))
+        v["Unchanged"].setText(str(p.unchanged))
+        v["Already on the Hub"].setText(str(p.resumed))
+        self.message.setText(p.message)
+
+    def refresh(self) -> None:
+        if self.push is None:
+            return
+        p = self.push.progress
+        self.show_progress(p)
+        if p.finished:
+            self._timer.stop()
+            self.cancel_button.setEnabled(False)
+            self.open_button.setEnabled(p.phase == "done")
+
+    def _open(self) -> None:
+        if self.push is not None and self.push.result is not None:
+            QDesktopServices.openUrl(QUrl(self.push.result.url))
+
+    def shutdown(self) -> None:
+        self.cancel()
+
+
+class PushDialog(QDialog):
+    """Where to push (repo id, private, branch), then the progress panel in the same window."""
+
+    def __init__(self, root: Path, repo_id: str = "", settings: QSettings | None = None,
+                 parent: QWidget | None = None, endpoint: str | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Push to Hub")
+        self.root, self.settings, self.endpoint = Path(root), settings, endpoint
+        self.repo_edit = QLineEdit(repo_id or (settings.value("push/repo_id", "") if settings else ""))
+        self.repo_edit.setPlaceholderText("user/dataset-name")
+        self.private_box = QCheckBox("Private repo")
+        self.private_box.setChecked(bool(settings and settings.value("push/private", "false") == "true"))
+        self.branch_edit = QLineEdit("main")
+        form = QFormLayout()
+        form.addRow("Dataset", QLabel(str(self.root)))
+        form.addRow("Repo id", self.repo_edit)
+        form.addRow("", self.private_box)
+        form.addRow("Branch", self.branch_edit)
+        hint = QLabel("Uses the token from <code>hf auth login</code> (or HF_TOKEN). Files already on the "
+                      "Hub are not sent again; an interrupted push resumes where it stopped.")
+        hint.setWordWrap(True)
+        self.panel = PushPanel(self)
+        self.panel.hide()
+        self.buttons = QDialogButtonBox()
+        self.push_button = self.buttons.addButton("Push", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.push_button.clicked.connect(self.start_push)
+        self.close_button.clicked.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(hint)
+        layout.addWidget(self.panel)
+        layout.addWidget(self.buttons)
+        self.resize(520, 200)
+
+    def start_push(self) -> Push | None:
+        repo_id = self.repo_edit.text().strip()
+        if repo_id.count("/") != 1 or repo_id.startswith("/") or repo_id.endswith("/"):
+            QMessageBox.warning(self, "Push to Hub", "The repo id must look like user/dataset-name.")
+            return None
+        if self.settings is not None:    # the repo id and privacy only; never a token
+            self.settings.setValue("push/repo_id", repo_id)
+            self.settings.setValue("push/private", "true" if self.private_box.isChecked() else "false")
+        for w in (self.repo_edit, self.private_box, self.branch_edit, self.push_button):
+            w.setEnabled(False)
+        self.panel.show()
+        self.resize(560, 420)
+        return self.panel.start(PushOptions(self.root, repo_id, private=self.private_box.isChecked(),
+                                            branch=self.branch_edit.text().strip() or "main",
+                                            endpoint=self.endpoint))
+
+    def reject(self) -> None:
+        push = self.panel.push
+        if push is not None and not push.done.is_set():
+            answer = QMessageBox.question(self, "Push to Hub", "Stop the push? Files already sent stay on the "
+                                          "Hub; pushing again later resumes.")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+            self.panel.cancel()
+        super().reject()
+
+
+def offer_push(parent: QWidget, root: Path, repo_id: str, episodes: int,
+               settings: QSettings | None = None) -> PushDialog | None:
+    """End-of-session prompt: ask whether to push the dataset now; opens the dialog on yes."""
+    answer = QMessageBox.question(parent, "Session done", f"{episodes} episode(s) are in {root}.\n\n"
+                                  f"Push the dataset to the Hugging Face Hub as {repo_id} now?")
+    if answer != QMessageBox.StandardButton.Yes:
+        return None
+    dialog = PushDialog(root, repo_id, settings, parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()
+    return dialog
+
+
+class _SessionWatcher:
+    """Offers a push once per session, when it is done and its encode queue is idle."""
+
+    def __init__(self, window):
+        self.window, self._asked = window, set()
+        self.timer = QTimer(window)
+        self.timer.timeout.connect(self.check)
+        self.timer.start(1000)
+
+    def check(self) -> None:
+        shared = self.window.ctx.shared
+        session, queue = shared.get("session"), shared.get("encode_queue")
+        if session is None or id(session) in self._asked or getattr(session.state, "value", "") != "done":
+            return
+        if queue is not None and not queue.wait_idle(0.0):
+            return
+        self._asked.add(id(session))
+        if session.kept:
+            offer_push(self.window, Path(shared["dataset_root"]), session.config.repo_id, session.kept,
+                       self.window.settings)
+
+
+def open_push_dialog(window) -> PushDialog | None:
+    shared = window.ctx.shared
+    root = shared.get("dataset_root")
+    if root is None:
+        chosen = QFileDialog.getExistingDirectory(window, "Dataset to push")
+        if not chosen:
+            return None
+        root = Path(chosen)
+    if not (Path(root) / "meta" / "info.json").exists():
+        QMessageBox.warning(window, "Push to Hub", f"{root} is not a dataset (meta/info.json is missing).")
+        return None
+    session = shared.get("session")
+    repo_id = session.config.repo_id if session is not None else ""
+    dialog = PushDialog(Path(root), repo_id, window.settings, window)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()
+    return dialog
+
+
+def install(window, file_menu, before: QAction | None = None) -> QAction:
+    """Adds File > Push to Hub… and the end-of-session prompt to the main window."""
+    action = QAction("Push to &Hub…", window)
+    action.setToolTip("Upload the dataset to the Hugging Face Hub (card, v3.0 tag, resumable)")
+    action.triggered.connect(lambda: open_push_dialog(window))
+    file_menu.insertAction(before, action) if before is not None else file_menu.addAction(action)
+    window.push_action = action
+    window.push_watcher = _SessionWatcher(window)
+    return action
