@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import time
 
-T_IMPORT = time.monotonic()
-
-import argparse  # noqa: E402
-import os  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
 
 
 def seconds_since_process_start(proc) -> float:
@@ -53,13 +51,28 @@ def main() -> int:
     proc = psutil.Process()
     app = QApplication.instance() or QApplication(sys.argv)
     apply_style(app)
+    from PySide6.QtCore import QEvent, QObject
+
+    class FirstPaint(QObject):  # when the window's pixels first exist: a camera view paints
+        at: float | None = None
+        process_s: float | None = None
+
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint and self.at is None:
+                self.at, self.process_s = time.monotonic(), seconds_since_process_start(proc)
+            return False
+
     rig = build_sim_rig(n_cameras=args.cameras, width=640, height=480, fps=args.fps)
     window = MainWindow(rig)
+    first_paint = FirstPaint()
+    next(iter(window.camera_grid.views.values())).installEventFilter(first_paint)
     window.show()
     rig.start()
-    app.processEvents()
-    shown = time.monotonic()
-    since_process = seconds_since_process_start(proc)
+    ready = {}
+    window.panels_loaded.connect(lambda: ready.setdefault("at", time.monotonic()))
+    while first_paint.at is None or "at" not in ready:
+        app.processEvents()
+        time.sleep(0.005)
 
     def run_for(seconds: float) -> None:
         loop = QEventLoop()
@@ -105,11 +118,12 @@ def main() -> int:
     if len(ages_arr):
         print(f"  frame age at paint   : p50 {np.percentile(ages_arr, 50):.1f} ms, p95 {np.percentile(ages_arr, 95):.1f} ms")
     print(f"  joint plot redraws   : {redraw_hz:.1f} /s")
-    print(f"  GUI thread CPU       : {gui_pct:.1f} % of one core  (target <= 50 %)")
+    print(f"  GUI thread CPU       : {gui_pct:.1f} % of one core  (target <= 50 %); "
+          f"{1000 * gui_cpu_s / max(1, sum(paints) * wall):.2f} ms per camera repaint, all GUI work included")
     print(f"  process CPU (all threads, incl. synthetic cameras): {100 * proc_cpu_s / wall:.1f} % of one core")
-    print(f"  startup: window shown {shown - t_main:.2f} s after main(), {since_process:.2f} s after process start "
-          f"(imports before main {t_main - T_IMPORT:.2f} s)  (target <= 2 s)")
-    ok = min(paints) >= 30 * 0.97 and gui_pct <= 50 and since_process <= 2.0
+    print(f"  startup: window painted {first_paint.at - t_main:.2f} s after main(), {first_paint.process_s:.2f} s after "
+          f"process start (target <= 2 s); panels ready {ready['at'] - t_main:.2f} s after main()")
+    ok = min(paints) >= 30 * 0.97 and gui_pct <= 50 and first_paint.process_s <= 2.0
     print(f"  verdict: {'meets targets' if ok else 'MISSES a target'}")
     return 0
 

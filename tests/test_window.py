@@ -31,6 +31,7 @@ def open_window(qtbot, rig) -> MainWindow:
     qtbot.addWidget(window, before_close_func=lambda w: w.save_settings())
     window.show()
     qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: bool(window.panels), timeout=5000)  # panels are built just after the first show
     return window
 
 

@@ -15,7 +15,7 @@ import sys
 import time
 from importlib import resources
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QIcon, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea,
                                QWidget)
@@ -84,6 +84,7 @@ def scrolling(panel: QWidget) -> QScrollArea:
 
 
 class MainWindow(QMainWindow):
+    panels_loaded = Signal()
     def __init__(self, rig: Rig, settings: QSettings | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("MainWindow")
@@ -110,16 +111,20 @@ class MainWindow(QMainWindow):
         self.file_menu, self.view_menu, self.help_menu = (bar.addMenu(t) for t in ("&File", "&View", "&Help"))
         self.status = RigStatusBar(rig, self)
         self.setStatusBar(self.status)
+        self._closed = False
         self.docks: dict[str, QDockWidget] = {}
         self.panels: dict[str, QWidget] = {}
         self.panel_states: dict[str, str] = {}
         self._add_dock("cameras", "Cameras", self.camera_grid, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._add_dock("joints", "Joints", self.joint_plot, Qt.DockWidgetArea.LeftDockWidgetArea)
         for key, title, module, area in PANELS:
-            widget, state = load_panel(module, title, self.ctx)
-            self.panels[key], self.panel_states[key] = widget, state
-            self._add_dock(key, title, scrolling(widget), area)
+            self.panel_states[key] = "loading"
+            self._add_dock(key, title, placeholder(title, "Loading…", "loading"), area)
         self._arrange_default()
+        # Panels import the recording, encoding and dataset stacks (~0.7 s): build them once the
+        # window has painted for the first time (see event()), so the cameras appear without
+        # waiting for them; the timer covers a window that is never shown.
+        QTimer.singleShot(1500, self.load_panels)
         self._fill_menus()
 
         self.bridge.status_changed.connect(self.status.refresh)
@@ -128,6 +133,20 @@ class MainWindow(QMainWindow):
         self._status_timer.start(1000)
         self._default_state = self.saveState(STATE_VERSION)
         self._restore_settings()
+
+    def load_panels(self) -> None:
+        if self.panels or self._closed:
+            return
+        started = time.monotonic()
+        for key, title, module, _area in PANELS:
+            widget, state = load_panel(module, title, self.ctx)
+            self.panels[key], self.panel_states[key] = widget, state
+            self.docks[key].setWidget(scrolling(widget))
+        if self._default_layout and self.isVisible():  # resize the docks for the panels' widths
+            self._size_docks()
+        log.info("panels ready in %.2f s: %s", time.monotonic() - started,
+                 ", ".join(f"{k} {v}" for k, v in self.panel_states.items()))
+        self.panels_loaded.emit()
 
     # -- layout -----------------------------------------------------------------------------------
     def _add_dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -163,11 +182,16 @@ class MainWindow(QMainWindow):
         self.resizeDocks([d["cameras"], d["joints"]], [cam_h, height - cam_h], Qt.Orientation.Vertical)
         self.resizeDocks([d["recording"], d["encoding"]], [height // 2, height // 2], Qt.Orientation.Vertical)
 
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.Paint and not self.panels:
+            QTimer.singleShot(0, self.load_panels)
+        return super().event(event)
+
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if self._needs_sizing:  # first show without a remembered layout
-            self._needs_sizing = False
+        if self._default_layout and not self._shown_once:  # no remembered layout: size the docks
             QTimer.singleShot(0, self._size_docks)
+        self._shown_once = True
 
     def reset_layout(self) -> None:
         for dock in self.docks.values():
@@ -262,10 +286,10 @@ class MainWindow(QMainWindow):
             h = min(940, int(avail.height() * 0.92)) if avail else 880
             self.resize(w, h)
         state = s.value("window/state")
-        self._needs_sizing = True
+        self._default_layout, self._shown_once = True, False
         if isinstance(state, QByteArray) and not state.isEmpty():
             if self.restoreState(state, STATE_VERSION):
-                self._needs_sizing = False
+                self._default_layout = False
             else:
                 log.info("saved dock layout is from another version: using the default")
         self.set_camera_overlays(read_bool(s, "cameras/overlay", True))
@@ -289,6 +313,7 @@ class MainWindow(QMainWindow):
                     shutdown()
                 except Exception:
                     log.exception("panel shutdown failed")
+        self._closed = True
         self._status_timer.stop()
         self.bridge.detach()
         super().closeEvent(event)
