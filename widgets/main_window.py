@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 import math
+import os
 import signal
 import sys
 import time
@@ -376,6 +377,9 @@ def run_app(sim: bool) -> int:
         return 1
     log.info("window shown %.2f s after start (%s rig)", time.monotonic() - started,
              "simulated" if rig.simulated else "hardware")
+    if os.environ.get("TELEOP_STUDIO_EXIT_AFTER_SHOWN"):  # start-up probe for packaging/package_test.sh
+        QTimer.singleShot(0, lambda: (print(f"startup-probe: window shown {time.monotonic() - started:.3f} s after "
+                                            f"run_app, epoch {time.time():.3f}", flush=True), app.quit()))
     try:
         return app.exec()
     finally:
