@@ -14,12 +14,12 @@ errors, the path disappears); replug() brings it back as after a power cycle.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import os
 import random
 import select
-import shutil
 import tempfile
 import threading
 import time
@@ -43,6 +43,30 @@ GRIPPER_SPAN = 1400  # raw steps from closed to open
 MIDDLE_POSE = np.array([0, 0, 0, 0, 0, 50], np.float32)
 FAULTS = ("silence", "bad_checksum", "garbage")
 Hand = Callable[[float], np.ndarray]
+
+
+_serial = itertools.count()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _links_dir() -> Path:
+    """One folder for the port links of every simulation; links left by killed processes are removed."""
+    d = Path(tempfile.gettempdir()) / f"teleop-sim-bus-{os.getuid()}"
+    d.mkdir(exist_ok=True)
+    for link in d.iterdir():
+        pid = link.name.split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            link.unlink(missing_ok=True)
+    return d
 
 
 def _reg(name: str) -> tuple[int, int]:
@@ -139,10 +163,8 @@ class SimServoBus:
         # each arm was assembled with its horns at arbitrary encoder positions: calibration matters
         self.servos = {sid: SimServo(sid, joint, 2048 + rng.randint(-400, 400))
                        for joint, sid in SO101_MOTORS.items()}
-        self._dir = None
         if link is None:
-            self._dir = Path(tempfile.mkdtemp(prefix="teleop-sim-bus-"))
-            link = self._dir / role
+            link = _links_dir() / f"{os.getpid()}-{role}-{next(_serial)}"
         self.port = str(link)
         self.pty_path: str | None = None
         self.jog_offsets = np.zeros(6, np.float32)
@@ -278,8 +300,6 @@ class SimServoBus:
             except OSError:
                 pass
         self._wake_r = self._wake_w = -1
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
 
     def _stop_thread(self) -> None:
         if self._thread is not None:
