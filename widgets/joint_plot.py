@@ -99,8 +99,10 @@ class JointPlot(QWidget):
             top.addWidget(box)
         key = QLabel("━━ follower (state)   ╍╍ leader (action)")
         key.setObjectName("PlotReadout")
-        for label in (key, self.readout):  # these give way first when the dock is narrow
-            label.setMinimumWidth(1)
+        key.setToolTip("Follower: measured positions, saved as observation.state.\n"
+                       "Leader: commanded positions, saved as action.")
+        self.readout.setMinimumWidth(1)  # gives way first when the dock is narrow
+        self.readout.setToolTip("Sample rate, and the largest leader–follower gap over the five arm joints")
         top.addSpacing(8)
         top.addWidget(key)
         top.addStretch(1)
@@ -204,4 +206,4 @@ class JointPlot(QWidget):
         self.redraw_count += 1
         gap = np.abs(action[-1, :5] - state[-1, :5]).max()  # arm joints only: the gripper is in %
         rate = (len(t) - 1) / (t[-1] - t[0]) if len(t) > 1 and t[-1] > t[0] else 0.0
-        self.readout.setText(f"{rate:.0f} Hz · leader–follower gap {gap:.1f}°")
+        self.readout.setText(f"{rate:.0f} Hz · gap {gap:.1f}°")
