@@ -14,6 +14,7 @@ episode orders over rolled-over files do not re-read each file's index every tim
 from __future__ import annotations
 
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from typing import Iterator
 
@@ -22,14 +23,15 @@ import numpy as np
 
 from app.dataset.errors import DatasetError
 from app.dataset.reader import DatasetReader
+from app.streaming.readahead import wrap_remote
 
 TOLERANCE_S = 1e-4
 
 
 class _OpenVideo:
-    def __init__(self, reader: DatasetReader, rel: str):
+    def __init__(self, reader: DatasetReader, rel: str, pool: ThreadPoolExecutor | None = None):
         self.rel = rel
-        self._file = reader.open(rel)
+        self._file = wrap_remote(reader.open(rel), reader.fs, rel, pool)
         try:
             self.container = av.open(self._file)
             self.stream = self.container.streams.video[0]
@@ -80,9 +82,11 @@ class _OpenVideo:
 class EpisodeVideos:
     """`frames(e, key)` yields episode e's HxWx3 uint8 RGB frames of one camera, in order."""
 
-    def __init__(self, reader: DatasetReader, open_per_camera: int = 2):
+    def __init__(self, reader: DatasetReader, open_per_camera: int = 2, fetchers: int = 4):
         self.reader = reader
         self.open_per_camera = max(1, open_per_camera)
+        remote = hasattr(reader.fs, "read_range")
+        self._pool = ThreadPoolExecutor(fetchers, thread_name_prefix="stream-fetch") if remote and fetchers else None
         self._open: dict[str, OrderedDict[str, _OpenVideo]] = {}
         self.seeks = 0          # keyframe seeks made (sequential streaming should make one per file)
         self.opened = 0         # containers opened
@@ -93,7 +97,7 @@ class EpisodeVideos:
         if v is None:
             while len(files) >= self.open_per_camera:
                 files.popitem(last=False)[1].close()
-            v = files[rel] = _OpenVideo(self.reader, rel)
+            v = files[rel] = _OpenVideo(self.reader, rel, self._pool)
             self.opened += 1
         files.move_to_end(rel)
         return v
@@ -111,3 +115,5 @@ class EpisodeVideos:
             for v in files.values():
                 v.close()
         self._open.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
