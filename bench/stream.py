@@ -247,3 +247,7 @@ def main() -> None:
                   f"{mine['stream_fps']:.0f} / {mine['total_fps']:.0f} -> ours/lerobot "
                   f"{mine['stream_fps'] / r['stream_fps']:.1f}x streaming, {mine['total_fps'] / r['total_fps']:.1f}x "
                   "end to end (target >= 2x)")
+
+
+if __name__ == "__main__":
+    main()
