@@ -1,0 +1,331 @@
+"""The scoreboard: every target the issues set, the bench/ script that measures it, and the verdict.
+
+Each bench runs as a subprocess with its own settings (full, or --quick: shorter runs with the same
+set-up). Figures come from the script's --json output where it has one (kill_trials, soak), otherwise
+from the lines it prints (one regular expression per figure, kept next to the target here; a line that
+changes shape shows up as "no figure", never as a pass). Targets proven by tests or by opt-in
+commands that need downloads (lerobot compat, packaging) are listed too, with where they are checked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH = REPO / "bench"
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    issue: int
+    label: str
+    target: str  # as the issue says it
+    ok: Callable[[float], bool] | None = None  # None: shown for information
+    pattern: str | None = None  # regex on stdout, group 1 = the value
+    json_key: str | None = None
+    unit: str = ""
+    fmt: str = "{:.2f}"
+    derive: Callable[[dict], float | None] | None = None  # from the other figures of the bench
+
+
+@dataclass(frozen=True)
+class Bench:
+    name: str
+    full: list[str]
+    quick: list[str]
+    figures: list[Figure]
+    timeout: float = 900
+    json: bool = False
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A target checked elsewhere (tests, opt-in commands): listed so the board is complete."""
+    issue: int
+    label: str
+    target: str
+    where: str
+
+
+def at_least(x): return lambda v: v >= x  # noqa: E704
+def at_most(x): return lambda v: v <= x  # noqa: E704
+
+
+HUB_COLD = r"stream: app\.hub \(\d+ KiB blocks\), cold\s+"
+HUB_DL = r"download whole files first\s+"
+NUM = r"([\d.]+)"
+STREAM_ROW = r"\| so101_3ep \| {where} \| {mode}[^|]*\| \d+ \| [\d.]+ \| \d+ \| (\d+) \|"
+LEROBOT_REF_FPS = 55.0  # issue 9: lerobot's StreamingLeRobotDataset on so101_3ep, 50 ms latency, this machine
+
+BENCHES = [
+    Bench("ui_refresh", [], ["--seconds", "5"], [
+        Figure("ui.refresh", 3, "UI refresh, 3 cameras 640x480@30 + 6 joints", ">= 30 fps (3 % clock tolerance)",
+               at_least(29.1), r"\(min ([\d.]+), target >= 30\)", unit=" fps", fmt="{:.1f}"),
+        Figure("ui.gui_cpu", 3, "UI-thread CPU at that refresh", "<= 50 % of one core", at_most(50),
+               r"GUI thread CPU\s*:\s*([\d.]+) %", unit=" %", fmt="{:.1f}"),
+        Figure("ui.startup", 3, "startup to window shown", "<= 2 s", at_most(2.0),
+               r"s after main\(\), ([\d.]+) s after process start", unit=" s"),
+    ], timeout=300),
+    Bench("encode", [], ["--frames", "60", "--repeat", "1"], [
+        Figure("encode.writer", 4, "writer throughput / bare PyAV (AV1 640x480)", ">= 0.9x", at_least(0.9),
+               r"writer throughput / bare PyAV throughput: ([\d.]+)x", unit="x"),
+        Figure("encode.png", 4, "PNG route CPU / writer CPU", ">= 2x", at_least(2.0),
+               r"PNG route CPU / writer CPU:\s+([\d.]+)x", unit="x"),
+    ]),
+    Bench("teleop_loop", [], ["--seconds", "10"], [
+        Figure("teleop.p99", 5, "teleop loop period error p99 (GUI open, 2 cameras)", "<= 5 ms", at_most(5.0),
+               r"period error\s*: p50 [\d.]+ ms, p99 ([\d.]+) ms", unit=" ms"),
+        Figure("teleop.missed", 5, "teleop missed cycles", "0", at_most(0), r"missed cycles\s*: (\d+)", fmt="{:.0f}"),
+        Figure("teleop.rtt", 5, "sync read round trip p99 (follower)", "(shown)", None,
+               r"sync read RTT follower\s*: p50 [\d.]+ ms, p99 ([\d.]+) ms", unit=" ms"),
+    ], timeout=300),
+    Bench("record_session", [], ["--episodes", "3", "--episode-time-s", "5", "--reset-time-s", "2"], [
+        Figure("record.on_time", 6, "frames on time, 2 cams 640x480@30, encoding behind", ">= 99.9 %",
+               at_least(99.9), r"frames on time: \d+/\d+ = ([\d.]+) %", unit=" %"),
+        Figure("record.stop_ready", 6, "Stop -> ready-for-Start p99", "<= 50 ms", at_most(50),
+               r"Stop -> ready-for-Start p99 ([\d.]+) ms", unit=" ms", fmt="{:.1f}"),
+        Figure("record.rss", 6, "recording peak RSS", "(shown)", None, r"peak RSS: (\d+) MB", unit=" MB",
+               fmt="{:.0f}"),
+        Figure("record.spool", 6, "spool write rate while recording", "(shown)", None,
+               r"written at ([\d.]+) MB/s", unit=" MB/s", fmt="{:.1f}"),
+    ], timeout=1800),
+    Bench("spool_formats", [], ["--frames", "30"], [
+        Figure("spool.cpu", 6, "raw spool CPU per 640x480 frame (noisy)", "(chosen by measurement)", None,
+               r"\| raw RGB append \| [\d.]+ \| [\d.]+ \| ([\d.]+) \|", unit=" ms"),
+        Figure("spool.kill", 6, "raw spool frames readable after SIGKILL at frame 61", "all written", None,
+               r"\| raw RGB append \|(?: [\d.]+ \|){4} (\d+) \|", fmt="{:.0f}"),
+    ], timeout=600),
+    Bench("encode_queue", [], ["--frames", "30", "--takes", "2", "--gui-s", "2", "--episodes", "4",
+                               "--episode-s", "2", "--reset-s", "1"], [
+        Figure("queue.ratio", 7, "queue throughput / bare PyAV", ">= 0.9x", at_least(0.9),
+               r"ratio queue/bare\s+([\d.]+)x", unit="x"),
+        Figure("queue.gui", 7, "GUI refresh while the queue encodes (throttled)", ">= 30 fps", at_least(30),
+               r"encoding, throttled[^\n]*?\s([\d.]+) fps", unit=" fps", fmt="{:.1f}"),
+        Figure("queue.gui_full", 7, "GUI refresh while encoding at full speed", "(shown)", None,
+               r"encoding, full speed[^\n]*?\s([\d.]+) fps", unit=" fps", fmt="{:.1f}"),
+        Figure("queue.drain", 7, "backlog drain after the session", "(shown)", None,
+               r"drain time measured\s+([\d.]+) s", unit=" s", fmt="{:.1f}"),
+        Figure("queue.estimate", 7, "estimator's predicted drain", "(vs measured)", None,
+               r"estimator predicted\s+([\d.]+) s", unit=" s", fmt="{:.1f}"),
+    ], timeout=1200),
+    Bench("hub_scrub", [], ["--episodes", "3", "--frames", "60", "--seeks", "10", "--pause", "0.1"], [
+        Figure("hub.first", 8, "remote open -> first frame (50 ms/request)", "<= 1.0 s", at_most(1.0),
+               HUB_COLD + NUM + "s", unit=" s"),
+        Figure("hub.seek", 8, "remote seek -> frame p95", "<= 150 ms", at_most(150),
+               HUB_COLD + r"[\d.]+s\s+[\d.]+ms\s+" + NUM + "ms", unit=" ms", fmt="{:.0f}"),
+        Figure("hub.bytes", 8, "bytes fetched / episode's share", "<= 1.3", at_most(1.3),
+               HUB_COLD + r"[\d.]+s\s+[\d.]+ms\s+[\d.]+ms\s+\d+\s+\d+\s+" + NUM),
+        Figure("hub.dl_first", 8, "download-whole-files: open -> first frame", "(side by side)", None,
+               HUB_DL + NUM + "s", unit=" s"),
+        Figure("hub.dl_bytes", 8, "download-whole-files: bytes / share", "(side by side)", None,
+               HUB_DL + r"[\d.]+s\s+[\d.]+ms\s+[\d.]+ms\s+\d+\s+\d+\s+" + NUM),
+    ]),
+    Bench("stream", [], ["--episodes", "3", "--frames", "30"], [
+        Figure("stream.hub", 9, "streaming so101_3ep over the Hub stand-in (50 ms)",
+               f">= 2x lerobot (~{LEROBOT_REF_FPS:.0f} frames/s here) = 110 frames/s", at_least(2 * LEROBOT_REF_FPS),
+               STREAM_ROW.format(where=r"Hub \d+ ms", mode="sequential"), unit=" frames/s", fmt="{:.0f}"),
+        Figure("stream.hub_shuffled", 9, "same, shuffled (buffer 1000)", "(shown)", None,
+               STREAM_ROW.format(where=r"Hub \d+ ms", mode="shuffled"), unit=" frames/s", fmt="{:.0f}"),
+        Figure("stream.local", 9, "streaming so101_3ep from disk", "(shown)", None,
+               STREAM_ROW.format(where=r"local", mode="sequential"), unit=" frames/s", fmt="{:.0f}"),
+    ]),
+    Bench("push", [], [], [
+        Figure("push.rate", 10, "upload throughput, 50 ms/request", "(shown)", None, r"([\d.]+) MB/s",
+               unit=" MB/s"),
+    ]),
+    Bench("kill_trials", ["--trials", "100"], ["--trials", "10"], [
+        Figure("kill.passed", 12, "SIGKILL trials passed (recording/reset/encoding)", "all of >= 100",
+               None, json_key="passed", fmt="{:.0f}"),
+        Figure("kill.failed", 12, "SIGKILL trials failed", "0", at_most(0), json_key="failed", fmt="{:.0f}"),
+    ], timeout=3600, json=True),
+    Bench("soak", ["--minutes", "60"], ["--minutes", "1"], [
+        Figure("soak.rss", 12, "soak RSS growth", "<= 50 MB", at_most(50), json_key="rss_growth_mb",
+               unit=" MB", fmt="{:+.1f}"),
+        Figure("soak.threads", 12, "soak thread count growth", "flat (<= 1)", at_most(1),
+               json_key="threads_growth", fmt="{:+.0f}"),
+        Figure("soak.fds", 12, "soak open file handles growth", "flat (<= 1)", at_most(1),
+               json_key="fds_growth", fmt="{:+.0f}"),
+        Figure("soak.on_time", 12, "soak frames on time", ">= 99.9 %", at_least(99.9),
+               json_key="frames_on_time_pct", unit=" %"),
+    ], timeout=3 * 3600, json=True),
+]
+
+LISTED = [
+    Listed(3, "window, docks, live frames within 1 s, plot data, settings, About codecs", "tests pass",
+           "tests/test_window.py"),
+    Listed(3, "two README commands on a fresh clone", "work", "README (make run / make test)"),
+    Listed(4, "fixtures' .expected.json values and file structure", "all match", "tests/test_dataset_fixtures.py"),
+    Listed(4, "round trip bit-exact, video MAE bound", "tests pass", "tests/test_dataset_roundtrip.py"),
+    Listed(4, "validator catches injected defects", ">= 6 kinds", "tests/test_dataset_validate.py"),
+    Listed(4, "writer SIGKILL trials in the suite", ">= 20 trials pass", "tests/test_dataset_kill.py"),
+    Listed(4, "our datasets load in lerobot 0.6.1", "every frame decodes", "make compat (opt-in, ~3 GB)"),
+    Listed(5, "driver against the pty bus, faults, calibration, tracking, unplug/replug", "tests pass",
+           "tests/test_rig_*.py"),
+    Listed(6, "full session offscreen (re-record, exit early) then check", "tests pass",
+           "tests/test_recording_session.py"),
+    Listed(6, "SIGKILL mid-recording / mid-reset, relaunch, recovered", "tests pass", "tests/test_record_cli.py"),
+    Listed(7, "batch 1 vs 3, exit flush, SIGKILL during encoding, cleanup, corrupt spool", "tests pass",
+           "tests/test_encoding_*.py"),
+    Listed(8, "remote scrub equals local decode; 404/gated/timeout/corrupt/hostile", "tests pass",
+           "tests/test_hub_remote.py, tests/test_browser_viewer.py"),
+    Listed(9, "streaming equals direct reads, deltas, shuffle, subset, rollover, Hub", "tests pass",
+           "tests/test_streaming_*.py"),
+    Listed(10, "push byte-exact, card YAML, v3.0 tag, resume without re-sending, token", "tests pass",
+           "tests/test_hub_push*.py, tests/test_push*.py"),
+    Listed(11, "bundle start to window", "<= 3 s", "make package-test (opt-in)"),
+    Listed(11, "make package-test (install .deb in a clean root, record, check)", "passes",
+           "make package-test (opt-in)"),
+    Listed(12, "kill trials, disk full, unplug, serial faults, bad remote data, token scan", "tests pass",
+           "tests/test_faults_*.py"),
+]
+
+
+def bench_names() -> list[str]:
+    return [b.name for b in BENCHES]
+
+
+@dataclass
+class Outcome:
+    bench: str
+    mode: str
+    ran: bool
+    rc: int | None = None
+    seconds: float = 0.0
+    values: dict = field(default_factory=dict)
+    note: str = ""
+    tail: str = ""
+    when: str = ""
+
+
+def run_bench(b: Bench, quick: bool, log=print) -> Outcome:
+    mode = "quick" if quick else "full"
+    script = BENCH / f"{b.name}.py"
+    when = time.strftime("%Y-%m-%d %H:%M")
+    if not script.exists():
+        return Outcome(b.name, mode, False, note=f"bench/{b.name}.py does not exist yet", when=when)
+    args = list(b.quick if quick else b.full)
+    jpath = None
+    if b.json:
+        jpath = Path(tempfile.mkstemp(prefix=f"bench-{b.name}-", suffix=".json")[1])
+        args += ["--json", str(jpath)]
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO)}
+    log(f"== {b.name} {' '.join(args)}")
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run([sys.executable, str(script), *args], cwd=REPO, env=env, capture_output=True,
+                           text=True, timeout=b.timeout)
+        out, rc = p.stdout + ("\n" + p.stderr if p.returncode else ""), p.returncode
+    except subprocess.TimeoutExpired as exc:
+        out = (exc.stdout or b"").decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        rc, out = None, out + f"\n(timed out after {b.timeout:.0f} s)"
+    o = Outcome(b.name, mode, True, rc, round(time.monotonic() - t0, 1), when=when)
+    o.tail = "\n".join(out.strip().splitlines()[-40:])
+    data = {}
+    if jpath is not None:
+        try:
+            data = json.loads(jpath.read_text() or "{}")
+        except ValueError:
+            data = {}
+        jpath.unlink(missing_ok=True)
+    o.values = parse(b, out, data)
+    if rc not in (0, 1) or (rc == 1 and not b.json):
+        o.note = f"exit {rc}: " + " | ".join(out.strip().splitlines()[-3:])[-300:]
+    log(o.tail if rc != 0 else "\n".join(out.strip().splitlines()[-12:]))
+    return o
+
+
+def parse(b: Bench, stdout: str, data: dict) -> dict:
+    values = {}
+    for f in b.figures:
+        v = None
+        if f.json_key is not None and f.json_key in data:
+            v = float(data[f.json_key])
+        elif f.pattern is not None:
+            m = re.search(f.pattern, stdout)
+            if m:
+                v = float(m.group(1))
+        if v is not None:
+            values[f.key] = v
+    for f in b.figures:
+        if f.derive is not None:
+            v = f.derive(values)
+            if v is not None:
+                values[f.key] = v
+    return values
+
+
+def verdict(f: Figure, o: Outcome | None) -> tuple[str, str]:
+    """(measured text, result) for one figure."""
+    if o is None:
+        return "-", "not run"
+    if not o.ran:
+        return "-", "not run: " + o.note
+    if f.key not in o.values:
+        return "-", "NO FIGURE" + (f" ({o.note})" if o.note else "")
+    v = o.values[f.key]
+    text = f.fmt.format(v) + f.unit
+    if f.ok is None:
+        return text, "info"
+    return text, "pass" if f.ok(v) else "MISS"
+
+
+def rows(outcomes: dict[str, dict]) -> list[tuple]:
+    """(issue, figure, target, measured, result, mode) for every figure and listed target."""
+    out = []
+    for b in BENCHES:
+        o = outcomes.get(b.name)
+        oc = Outcome(**o) if o else None
+        for f in b.figures:
+            measured, result = verdict(f, oc)
+            if b.name == "kill_trials" and f.key == "kill.passed" and oc and f.key in oc.values:
+                total = oc.values["kill.passed"] + oc.values.get("kill.failed", 0)
+                measured = f"{oc.values['kill.passed']:.0f}/{total:.0f}"
+                result = "pass" if total >= 100 and not oc.values.get("kill.failed") else (
+                    "MISS" if oc.values.get("kill.failed") else f"pass ({total:.0f} < 100 trials)")
+            out.append((f.issue, f.label, f.target, measured, result, oc.mode if oc and oc.ran else ""))
+    for item in LISTED:
+        out.append((item.issue, item.label, item.target, "-", f"checked by {item.where}", ""))
+    return sorted(out, key=lambda r: r[0])
+
+
+def table_text(rs: list[tuple]) -> str:
+    heads = ("issue", "figure", "target", "measured", "result")
+    widths = [max(len(str(r[i])) for r in [heads, *rs]) for i in range(5)]
+    widths[1], widths[4] = min(widths[1], 60), min(widths[4], 60)
+    line = lambda r: "  ".join(str(x)[:w].ljust(w) for x, w in zip(r, widths))  # noqa: E731
+    return "\n".join([line(heads), line(["-" * w for w in widths]), *(line(r[:5]) for r in rs)])
+
+
+def table_markdown(rs: list[tuple]) -> str:
+    out = ["| issue | figure | target | measured | result | run |", "|---|---|---|---|---|---|"]
+    for r in rs:
+        out.append("| " + " | ".join(str(x).replace("|", "/") for x in r) + " |")
+    return "\n".join(out)
+
+
+def load_results(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def update_readme(readme: Path, markdown: str, header: str) -> None:
+    start, end = "<!-- scoreboard:start -->", "<!-- scoreboard:end -->"
+    text = readme.read_text() if readme.exists() else "# Benchmarks\n"
+    block = f"{start}\n{header}\n\n{markdown}\n{end}"
+    if start in text and end in text:
+        text = text[:text.index(start)] + block + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip() + "\n\n## Scoreboard (`make bench`)\n\n" + block + "\n"
+    readme.write_text(text)

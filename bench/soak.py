@@ -1,0 +1,143 @@
+"""Soak: a long recording session on the simulated rig, looking for leaks and late frames.
+
+The simulated operator records take after take (episode, short reset, next) with the AV1 encode
+queue committing in the background, for --minutes of wall time. Sped up where it is honest: resets
+are short (the operator never idles) and episodes follow each other back to back; cameras, teleop loop,
+spool, encoder and commits all run in real time as in a session.
+
+Samples RSS, thread count and open file handles at the same moment of every take (just after its
+start), so transient threads of a phase are compared with the same phase. Growth is the last sample
+minus the one of take 2 (take 1 warms caches, encoders and the first video files).
+
+Targets (issue 12): RSS growth <= 50 MB, thread and file-handle counts flat, frames on time >= 99.9 %.
+
+Usage: python bench/soak.py [--minutes 60] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=60.0)
+    ap.add_argument("--episode-s", type=float, default=20.0)
+    ap.add_argument("--reset-s", type=float, default=2.0)
+    ap.add_argument("--cameras", type=int, default=2)
+    ap.add_argument("--width", type=int, default=320)
+    ap.add_argument("--height", type=int, default=240)
+    ap.add_argument("--fps", type=int, default=30)
+    ap.add_argument("--json", type=Path, help="write the figures to this JSON file")
+    a = ap.parse_args()
+    episode_s = min(a.episode_s, max(3.0, a.minutes * 60 / 4))  # short runs still see >= 4 takes
+    n_takes = max(4, math.ceil(a.minutes * 60 / (episode_s + a.reset_s)))
+
+    from PySide6.QtCore import QCoreApplication
+
+    from app.encoding.workers import EncodeWorkers
+    from app.recording.config import SessionConfig
+    from app.recording.session import State
+    from app.recording.setup import open_recording
+    from app.rig.rig import build_sim_rig
+
+    app = QCoreApplication.instance() or QCoreApplication([])  # noqa: F841 - QThreads want one
+    tmp = tempfile.TemporaryDirectory(prefix="soak-")
+    root = Path(tmp.name) / "ds"
+    rig = build_sim_rig(n_cameras=a.cameras, width=a.width, height=a.height, fps=a.fps)
+    # the time limit is a safety net: the simulated operator presses Next just before it
+    cfg = SessionConfig(root=root, repo_id="bench/soak", task="pick the cube", fps=a.fps, episodes=n_takes,
+                        episode_time_s=episode_s + 2, reset_time_s=a.reset_s + 60)
+    setup = open_recording(rig, cfg)
+    s, queue = setup.session, setup.queue
+    s.add_observer(lambda e, d: queue.set_throttled(d == State.RECORDING) if e == "state" else None)
+    workers = EncodeWorkers(queue)
+    workers.start()
+    proc = psutil.Process()
+    peak = {"rss": 0}
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.wait(0.5):
+            peak["rss"] = max(peak["rss"], proc.memory_info().rss)
+
+    threading.Thread(target=watch, daemon=True).start()
+    print(f"soak: {a.minutes:g} min, takes of {episode_s:g} s + {a.reset_s:g} s resets, {a.cameras} cameras "
+          f"{a.width}x{a.height}@{a.fps}, AV1 queue in the background; {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f}", flush=True)
+    rig.start()
+    time.sleep(1.0)
+    samples, takes = [], []
+    t_begin = time.monotonic()
+    for ep in range(n_takes):
+        s.start() if ep == 0 else s.skip_reset()
+        take = s._current
+        takes.append(take)
+        time.sleep(0.5)
+        samples.append({"t": round(time.monotonic() - t_begin, 1), "rss_mb": proc.memory_info().rss / 1e6,
+                        "threads": proc.num_threads(), "fds": proc.num_fds(), "backlog": queue.backlog().episodes})
+        time.sleep(max(0.0, episode_s - 0.5))
+        last = ep == n_takes - 1 or time.monotonic() - t_begin >= a.minutes * 60 - a.reset_s
+        s.end() if last else s.next()
+        take.wait(10.0)
+        h = take.health
+        cams = h.cameras.values()
+        print(f"take {ep + 1}: {sum(c.captured for c in cams)}/{sum(c.expected for c in cams)} frames, "
+              f"RSS {samples[-1]['rss_mb']:.0f} MB, threads {samples[-1]['threads']}, fds {samples[-1]['fds']}, "
+              f"backlog {samples[-1]['backlog']}", flush=True)
+        if last:
+            break
+        time.sleep(a.reset_s)
+    wall = time.monotonic() - t_begin
+    queue.flush()
+    drained = queue.wait_idle(timeout=1800)
+    stop.set()
+    rig.stop()
+    workers.stop()
+    committed = setup.writer.total_episodes
+    setup.writer.close()
+
+    from app.dataset.validate import validate
+
+    valid = validate(root, decode_videos=False).ok
+    tmp.cleanup()
+    expected = sum(c.expected for t in takes for c in t.health.cameras.values())
+    captured = sum(c.captured for t in takes for c in t.health.cameras.values())
+    base = samples[1] if len(samples) > 1 else samples[0]
+    end = samples[-1]
+    out = {
+        "minutes": round(wall / 60, 2), "takes": len(takes), "committed": committed, "drained": drained,
+        "valid": valid, "frames_on_time_pct": round(100 * captured / max(1, expected), 3),
+        "frames": [captured, expected],
+        "rss_growth_mb": round(end["rss_mb"] - base["rss_mb"], 1), "rss_peak_mb": round(peak["rss"] / 1e6),
+        "threads_growth": end["threads"] - base["threads"], "fds_growth": end["fds"] - base["fds"],
+        "threads_range": [min(x["threads"] for x in samples[1:] or samples), max(x["threads"] for x in samples)],
+        "fds_range": [min(x["fds"] for x in samples[1:] or samples), max(x["fds"] for x in samples)],
+        "samples": samples,
+    }
+    print(f"\nsoak: {out['minutes']:.1f} min, {len(takes)} takes, {committed} committed "
+          f"({'drained' if drained else 'NOT drained'}, dataset {'valid' if valid else 'INVALID'})")
+    print(f"frames on time: {captured}/{expected} = {out['frames_on_time_pct']:.2f} % (target >= 99.9 %)")
+    print(f"RSS growth take 2 -> last: {out['rss_growth_mb']:+.1f} MB (target <= 50 MB); peak {out['rss_peak_mb']} MB")
+    print(f"threads growth: {out['threads_growth']:+d} (range {out['threads_range']}); "
+          f"open files growth: {out['fds_growth']:+d} (range {out['fds_range']}) (target: flat)")
+    if a.json:
+        a.json.write_text(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
