@@ -353,8 +353,15 @@ def run_app(sim: bool) -> int:
     apply_style(app)
     reporter = ExceptionReporter(log_path=_log_file()).install()
     # Ctrl+C in the terminal or a polite kill: close the window normally (rig stopped, layout saved)
+    def close_politely(*_):
+        windows = [w for w in app.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        for w in windows:
+            w.close()
+        if not windows:
+            app.quit()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: app.closeAllWindows())
+        signal.signal(sig, close_politely)
     wake = QTimer()
     wake.timeout.connect(lambda: None)  # lets Python run its signal handlers during the Qt loop
     wake.start(250)
