@@ -21,7 +21,13 @@ def _main_window(window) -> QWidget:
     return window
 
 
-SHOTS: list[tuple[str, Callable]] = [("main_window.png", _main_window)]
+def _about(window) -> QWidget:
+    dialog = window.show_about()
+    dialog.resize(640, 720)
+    return dialog
+
+
+SHOTS: list[tuple[str, Callable]] = [("main_window.png", _main_window), ("about.png", _about)]
 
 
 def settle(seconds: float) -> None:
