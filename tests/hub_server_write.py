@@ -12,8 +12,8 @@ to publish a dataset with HF_HUB_DISABLE_XET=1 (read from its hf_api.py, _commit
   `DELETE .../tag/{tag}`, branches `POST .../branch/{name}`.
 
 Write endpoints need a token of a known user with a write role (401 unknown, 403 read-only or someone
-else's namespace, 404 unknown organisation). LFS objects live in a store that survives failed pushes,
-like the Hub's, so a resumed upload is told those objects are present. Faults: `fail_next` answers the
+else's namespace, 404 unknown organisation). LFS objects live in a per-repo store that survives failed
+pushes, like the Hub's, so a resumed upload is told those objects are present. Faults: `fail_next` answers the
 next N matching requests with a status; `drop_upload_after` cuts the connection of the next upload
 PUTs after that many received bytes (the socket is shut, the client sees a reset).
 
@@ -29,6 +29,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 from tests.hub_server import DATE, HttpError, HubHandler, HubServer, Repo, Request
 
@@ -74,7 +75,7 @@ class WriteHubHandler(HubHandler):
         ("POST", r"/api/validate-yaml", "validate_yaml"),
         ("POST", _DS + r"/preupload/(?P<rev>[^/]+)", "preupload"),
         ("POST", r"/datasets/(?P<repo>[^/]+/[^/]+)\.git/info/lfs/objects/batch", "lfs_batch"),
-        ("POST", r"/lfs-verify/(?P<oid>[0-9a-f]{64})", "lfs_verify"),
+        ("POST", r"/lfs-verify/(?P<repo>[^/]+/[^/]+)/(?P<oid>[0-9a-f]{64})", "lfs_verify"),
         ("POST", _DS + r"/commit/(?P<rev>[^/]+)", "commit"),
         ("POST", _DS + r"/tag/(?P<rev>[^/]+)", "create_tag"),
         ("DELETE", _DS + r"/tag/(?P<tag>[^/]+)", "delete_tag"),
@@ -92,10 +93,11 @@ class WriteHubHandler(HubHandler):
         try:
             if self.server.latency:
                 time.sleep(self.server.latency)
-            oid = path.rsplit("/", 1)[-1]
+            repo, oid = path.removeprefix("/lfs-upload/").rsplit("/", 1)
+            store = self.server.lfs_dir(unquote(repo))
             length = int(self.headers.get("Content-Length") or 0)
-            drop = self.server.take_drop()
-            tmp = self.server.store / f".{oid}.{time.monotonic_ns()}.part"
+            drop = self.server.take_drop(length)
+            tmp = store / f".{oid}.{time.monotonic_ns()}.part"
             h = hashlib.sha256()
             with open(tmp, "wb") as out:
                 while received < length:
@@ -114,7 +116,7 @@ class WriteHubHandler(HubHandler):
             if h.hexdigest() != oid or received != length:
                 tmp.unlink()
                 raise HttpError(400, "BadDigest", "uploaded bytes do not match the announced sha256")
-            tmp.replace(self.server.store / oid)
+            tmp.replace(store / oid)
             self._send(200, b"", {"ETag": f'"{oid}"'})
         except HttpError as e:
             self._error(e)
@@ -198,17 +200,17 @@ class WriteHubHandler(HubHandler):
         objects = []
         for o in self._body_json().get("objects", []):
             entry = {"oid": o["oid"], "size": o["size"], "authenticated": True}
-            stored = self.server.store / o["oid"]
+            stored = self.server.lfs_dir(repo) / o["oid"]
             if not (stored.exists() and stored.stat().st_size == o["size"]):
                 base = self.server.endpoint
                 entry["actions"] = {"upload": {"href": f"{base}/lfs-upload/{repo}/{o['oid']}", "header": {}},
-                                    "verify": {"href": f"{base}/lfs-verify/{o['oid']}", "header": {}}}
+                                    "verify": {"href": f"{base}/lfs-verify/{repo}/{o['oid']}", "header": {}}}
             objects.append(entry)
         self._json({"transfer": "basic", "objects": objects, "hash_algo": "sha256"})
 
-    def lfs_verify(self, oid: str) -> None:
+    def lfs_verify(self, repo: str, oid: str) -> None:
         body = self._body_json()
-        stored = self.server.store / oid
+        stored = self.server.lfs_dir(repo) / oid
         if body.get("oid") != oid or not stored.exists() or stored.stat().st_size != body.get("size"):
             raise HttpError(404, None, f"object {oid} was not uploaded")
         self._json({"ok": True})
@@ -232,7 +234,7 @@ class WriteHubHandler(HubHandler):
             if key == "file":
                 writes.append((path, base64.b64decode(v["content"])))
             elif key == "lfsFile":
-                stored = self.server.store / v["oid"]
+                stored = self.server.lfs_dir(r.repo_id) / v["oid"]
                 if not stored.exists():
                     raise HttpError(422, None, f"LFS object {v['oid']} for {path} was never uploaded")
                 writes.append((path, stored))
@@ -308,6 +310,12 @@ class WriteHubServer(HubServer):
         self.orgs.update(orgs)
         return self.users[token]
 
+    def lfs_dir(self, repo_id: str) -> Path:
+        """LFS objects are stored per repo, as on the Hub: another repo's copy does not count."""
+        d = self.store / repo_id.replace("/", "--")
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
     def namespaces(self) -> set[str]:
         return {u.name for u in self.users.values()} | self.orgs | {u for o in self.users.values() for u in o.orgs}
 
@@ -315,8 +323,9 @@ class WriteHubServer(HubServer):
         self._failures.append([method, path_part, status, times])
 
     def drop_upload_after(self, received: int, times: int = 1, skip: int = 0) -> None:
-        """Cut the next `times` upload PUTs after `received` body bytes, letting `skip` PUTs through first."""
-        self._drops.extend([None] * skip + [received] * times)
+        """Cut the next `times` uploads longer than `received` bytes there, letting `skip` such uploads
+        through first (shorter uploads always pass)."""
+        self._drops.extend([(received, False)] * skip + [(received, True)] * times)
 
     def take_failure(self, method: str, path: str) -> int | None:
         for f in self._failures:
@@ -325,8 +334,11 @@ class WriteHubServer(HubServer):
                 return f[2]
         return None
 
-    def take_drop(self) -> int | None:
-        return self._drops.pop(0) if self._drops else None
+    def take_drop(self, length: int) -> int | None:
+        if not self._drops or length <= self._drops[0][0]:
+            return None
+        received, cut = self._drops.pop(0)
+        return received if cut else None
 
     def uploads(self, since: int = 0) -> list[Request]:
         """Completed LFS uploads (PUT answered 200) since log mark `since`."""

@@ -99,19 +99,19 @@ def test_append_uploads_only_changed_files_and_moves_the_tag(whub, tmp_path):  #
 
 def test_cut_connection_mid_file_then_push_again_resends_no_finished_file(whub, tmp_path):  # noqa: F811
     root = make_dataset(tmp_path / "ds", episodes=3)
-    whub.drop_upload_after(2000, times=100, skip=2)        # 2 files get through, then the network "dies"
+    whub.drop_upload_after(2000, times=100, skip=2)        # 2 big files get through, then the network "dies"
     with pytest.raises(PushError, match="push again to resume"):
         push(whub, root, workers=1, retries=1)
     first_ok = {x.path for x in whub.uploads()}
     cut = [x for x in whub.log if x.method == "PUT" and x.status == -1]
-    assert len(first_ok) == 2 and cut and all(0 < x.bytes < 70000 for x in cut)
+    assert len(first_ok) >= 2 and cut and all(0 < x.bytes < 70000 for x in cut)
     assert whub.commits == [] and REPO not in [c[0] for c in whub.commits]
     whub._drops.clear()
     mark = len(whub.log)
     p, r = push(whub, root, workers=1)
     second_ok = {x.path for x in whub.uploads(mark)}
     assert second_ok and not (second_ok & first_ok)          # the server log: nothing sent twice
-    assert r.resumed == 2 and p.progress.resumed == 2
+    assert r.resumed == len(first_ok) == p.progress.resumed
     assert all(remote_files(whub, REPO)[k] == v for k, v in local_bytes(root).items())
 
 
