@@ -205,3 +205,16 @@ def test_stream_cli_local(fixtures_dir, capsys):
     assert cli_main(["stream", str(root), "--episodes", "9"]) == 2
     err = capsys.readouterr().err
     assert "error: episodes [9] do not exist" in err and "Traceback" not in err
+
+
+def test_torch_adapter_is_optional():
+    from app.streaming import torch_available
+
+    if torch_available():
+        from app.streaming.torch_adapter import TorchStreamingDataset
+        assert TorchStreamingDataset is not None
+        return
+    with pytest.raises(ImportError, match="pip install torch"):
+        import app.streaming.torch_adapter  # noqa: F401
+    import app.streaming.iterator as it
+    assert "torch" not in it.__dict__                      # the numpy iterator never needs it

@@ -120,7 +120,7 @@ def with_deltas(frames: Iterable[dict], offsets: dict[str, np.ndarray]) -> Itera
     win = Backtrack(frames, back=max(0, -lo), ahead=max(0, hi))
     while win.advance():
         cur = win.at(0)
-        item = dict(cur)
+        item = dict(cur)     # keys with deltas get new stacked arrays; windows read only those keys
         pos = win.position
         for key, offs in offsets.items():
             values, pad = [], np.zeros(len(offs), dtype=bool)

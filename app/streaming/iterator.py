@@ -160,7 +160,7 @@ class StreamingDataset:
         tasks, task_idx = self.reader.tasks, rows.get("task_index")
         streams = {k: videos.frames(e, k) for k in self.video_keys}
         for i in range(self.reader.episodes[e].length):
-            item = {k: v[i, ...] for k, v in rows.items()}
+            item = {k: np.array(v[i, ...]) for k, v in rows.items()}   # own copies, safe to change
             if task_idx is not None and 0 <= int(task_idx[i]) < len(tasks):
                 item["task"] = tasks[int(task_idx[i])]
             for k, s in streams.items():
