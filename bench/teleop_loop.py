@@ -23,9 +23,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--fps", type=int, default=30)
-    parser.add_argument("--sim-process", action="store_true",
-                        help="run the simulated servos in their own process (`teleop-studio sim-bus`), as real "
-                             "servos are outside the studio, instead of on a thread of the studio process")
+    parser.add_argument("--servos", choices=["process", "thread"], default="process",
+                        help="simulated servos in child processes (the default rig) or on threads of this process")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("TELEOP_STUDIO_SETTINGS", str(Path(tempfile.mkdtemp()) / "settings.ini"))
@@ -39,11 +38,7 @@ def main() -> int:
 
     setup_logging("WARNING", Path(tempfile.mkdtemp()))
     app = QApplication.instance() or QApplication(sys.argv)
-    sim_proc = None
-    if args.sim_process:
-        rig, sim_proc = _rig_with_sim_process(args.fps)
-    else:
-        rig = build_sim_rig(n_cameras=2, width=640, height=480, fps=args.fps)
+    rig = build_sim_rig(n_cameras=2, width=640, height=480, fps=args.fps, servos=args.servos)
     try:
         from widgets.main_window import MainWindow, apply_style
 
@@ -84,13 +79,11 @@ def main() -> int:
     finally:
         window.close()
         rig.stop()
-        if sim_proc is not None:
-            sim_proc.terminate()
     ref = np.array(reference.communicate(timeout=30)[0].split(), float)
 
     target = 1000 / args.fps
     perr = np.abs(periods - target)
-    where = "own process" if args.sim_process else "a thread of the studio process"
+    where = "child processes" if args.servos == "process" else "threads of the studio process"
     print(f"teleop_loop: simulated SO-101 rig (servos on {where}), 2 synthetic cameras 640x480@{args.fps}, GUI: {gui} "
           f"({app.platformName()}), {wall:.1f} s, {os.cpu_count()} cores")
     print(f"  cycles               : {cycles} ({cycles / wall:.2f} Hz, target {args.fps})")
@@ -133,34 +126,6 @@ while nxt < end:
     prev, nxt = s, max(nxt + period, s)
 print(" ".join(f"{x:.3f}" for x in out))
 """
-
-
-def _rig_with_sim_process(fps: int):
-    """The same rig, but the servos answer from a `teleop-studio sim-bus` child process."""
-    from app.rig.rig import Rig
-    from app.rig.sim_servo_bus import SimServoBus
-    from app.rig.so101_arm import FeetechArm
-    from app.rig.synthetic_camera import SyntheticCamera
-
-    link_dir = tempfile.mkdtemp()
-    proc = subprocess.Popen([sys.executable, "-m", "app", "sim-bus", "--link-dir", link_dir],
-                            cwd=Path(__file__).resolve().parent.parent, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
-    proc.stdout.readline(), proc.stdout.readline()
-    def factory_calibration(role):  # the child's servos are built from the same seeds
-        model = SimServoBus(role, start=False)
-        cal = model.factory_calibration()
-        model.close()
-        return cal
-
-    arms = [FeetechArm(r, r, f"{link_dir}/{r}", calibration=factory_calibration(r), timeout=0.04, retries=1)
-            for r in ("leader", "follower")]
-    last = {"pose": None}
-    cams = [SyntheticCamera(n, 640, 480, fps, pose=lambda: last["pose"], hue=60 * k)
-            for k, n in enumerate(("front", "wrist"))]
-    rig = Rig(cams, arms[0], arms[1], fps=fps, simulated=True)
-    rig.teleop.add_listener(lambda t: last.__setitem__("pose", t.state))
-    return rig, proc
 
 
 def _minimal_window(rig):

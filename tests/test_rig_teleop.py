@@ -38,7 +38,7 @@ def rig():
 
 
 def torque(rig, role):
-    return [s.get("Torque_Enable") for s in rig.sim_buses[role].servos.values()]
+    return rig.sim_buses[role].torque_enabled()
 
 
 def test_follower_tracks_leader(rig):

@@ -41,6 +41,10 @@ class Rig:
         # The teleop thread and the servo I/O wake up several times per cycle and each wake-up waits
         # for the GIL; Python's default 5 ms switch interval would add up to 5 ms of jitter each time.
         sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
+        for res in self._resources:  # e.g. simulated servos still starting in their own process
+            wait_ready = getattr(res, "wait_ready", None)
+            if wait_ready:
+                wait_ready()
         for cam in self.cameras.values():
             cam.start()
         self.teleop.start()
@@ -71,14 +75,21 @@ class Rig:
         return out
 
 
-def build_sim_rig(n_cameras: int = 2, width: int = 640, height: int = 480, fps: int = 30) -> Rig:
+def build_sim_rig(n_cameras: int = 2, width: int = 640, height: int = 480, fps: int = 30, *,
+                  servos: str = "process") -> Rig:
     """The simulated station: leader and follower SO-101 arms driven through the real Feetech driver
-    over two simulated servo buses (pseudo-terminals), and synthetic cameras that film the follower."""
+    over two simulated servo buses (pseudo-terminals served by child processes, as real servos are
+    outside the studio; servos="thread" keeps them on threads of this process), and synthetic cameras
+    that film the follower."""
     from app.rig.sim_servo_bus import SimServoBus
+    from app.rig.sim_servo_process import SimServoProcess
     from app.rig.so101_arm import FeetechArm
     from app.rig.synthetic_camera import SyntheticCamera
 
-    buses = {role: SimServoBus(role) for role in ("leader", "follower")}
+    if servos not in ("process", "thread"):
+        raise ValueError(f"servos must be 'process' or 'thread', not {servos!r}")
+    sim_class = SimServoProcess if servos == "process" else SimServoBus
+    buses = {role: sim_class(role) for role in ("leader", "follower")}
     leader, follower = (FeetechArm(role, role, bus.port, calibration=bus.factory_calibration(),
                                    timeout=0.04, retries=1) for role, bus in buses.items())
     names = ["front", "wrist", "top", "side"]

@@ -196,6 +196,10 @@ class SimServoBus:
         with self._lock:
             self.jog_offsets[joint] += delta
 
+    def torque_enabled(self) -> list[int]:
+        with self._lock:
+            return [s.get("Torque_Enable") for s in self.servos.values()]
+
     def pose(self) -> np.ndarray:
         """Where the joints really are now (degrees; gripper 0..100)."""
         with self._lock:
