@@ -48,10 +48,15 @@ def run(args) -> int:
               f"cameras: {', '.join(ds.video_keys) or 'none'}"
               + (f", shuffled (buffer {ds.buffer_size}, seed {ds.seed})" if ds.shuffle else ""), file=out, flush=True)
         t_open = time.perf_counter() - t0
+        if ds.shuffle and ds.buffer_size > 1:
+            print(f"  filling the shuffle buffer ({min(ds.buffer_size, len(ds))} frames) ...", file=out, flush=True)
         t1 = last = time.perf_counter()
         episodes_seen: set[int] = set()
         for item in ds if total else ():
             n += 1
+            if n == 1:
+                last = time.perf_counter()
+                print(f"  first frame after {last - t1:.2f} s", file=out, flush=True)
             if "episode_index" in item:
                 episodes_seen.add(int(item["episode_index"]))
             now = time.perf_counter()
