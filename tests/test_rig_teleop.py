@@ -113,3 +113,17 @@ def test_motor_ids_and_names():
     assert list(SO101_MOTORS) == ["shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll",
                                   "gripper"]
     assert list(SO101_MOTORS.values()) == [1, 2, 3, 4, 5, 6]
+
+
+def test_servos_on_threads_work_too_and_bad_choice_is_refused():
+    with pytest.raises(ValueError, match="process"):
+        build_sim_rig(n_cameras=0, servos="cloud")
+    r = build_sim_rig(n_cameras=0, servos="thread")
+    ticks = []
+    r.teleop.add_listener(ticks.append)
+    r.start()
+    try:
+        wait_for(lambda: len(ticks) > 5, 3)
+        assert r.sim_buses["follower"].torque_enabled() == [1] * 6
+    finally:
+        r.stop()

@@ -76,7 +76,7 @@ class Rig:
 
 
 def build_sim_rig(n_cameras: int = 2, width: int = 640, height: int = 480, fps: int = 30, *,
-                  servos: str = "process") -> Rig:
+                  servos: str | None = None) -> Rig:
     """The simulated station: leader and follower SO-101 arms driven through the real Feetech driver
     over two simulated servo buses (pseudo-terminals served by child processes, as real servos are
     outside the studio; servos="thread" keeps them on threads of this process), and synthetic cameras
@@ -86,6 +86,8 @@ def build_sim_rig(n_cameras: int = 2, width: int = 640, height: int = 480, fps: 
     from app.rig.so101_arm import FeetechArm
     from app.rig.synthetic_camera import SyntheticCamera
 
+    if servos is None:  # a frozen (PyInstaller) studio cannot start `python -m ...` children
+        servos = "thread" if getattr(sys, "frozen", False) else "process"
     if servos not in ("process", "thread"):
         raise ValueError(f"servos must be 'process' or 'thread', not {servos!r}")
     sim_class = SimServoProcess if servos == "process" else SimServoBus
