@@ -112,3 +112,23 @@ def test_uncalibrated_arm_says_what_to_do():
         assert not arm.bus.is_open
     finally:
         sim.close()
+
+
+def test_follower_torque_goes_off_when_the_process_exits(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    sim = SimServoBus("follower")
+    try:
+        code = ("import sys; from app.rig.so101_arm import FeetechArm; from app.rig.calibration import MotorCalibration as M;"
+                "import json; cal = {k: M(**v) for k, v in json.loads(sys.argv[2]).items()};"
+                "arm = FeetechArm('f', 'follower', sys.argv[1], calibration=cal); arm.connect(); print('on', flush=True)")
+        cal = json.dumps({k: vars(v) for k, v in sim.factory_calibration().items()})
+        out = subprocess.run([sys.executable, "-c", code, sim.port, cal], cwd=ROOT, capture_output=True, text=True,
+                             timeout=30)
+        assert out.stdout.strip() == "on", out.stderr
+        assert sim.torque_enabled() == [0] * 6  # switched on by connect(), off again by the exit hook
+    finally:
+        sim.close()

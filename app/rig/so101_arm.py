@@ -8,7 +8,9 @@ connected and switched off on disconnect, on a fault, and when the studio exits.
 
 from __future__ import annotations
 
+import atexit
 import logging
+import weakref
 
 import numpy as np
 
@@ -90,6 +92,8 @@ class FeetechArm(Arm):
             raise
         self._last_goal = None
         self.connected, self.error = True, None
+        if self.role == "follower":  # even if the studio exits without stopping the rig
+            atexit.register(_torque_off_at_exit, weakref.ref(self))
 
     def _prepare_follower(self) -> None:
         bus = self.bus
@@ -153,3 +157,9 @@ class FeetechArm(Arm):
             self.torque_off()
         self.bus.close()
         self.connected = False
+
+
+def _torque_off_at_exit(ref) -> None:
+    arm = ref()
+    if arm is not None and arm.connected:
+        arm.disconnect()
