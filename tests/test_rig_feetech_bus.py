@@ -95,3 +95,13 @@ def test_disappearing_port_then_replug(bus, sim):
     sim.replug()
     bus.open()
     assert bus.scan() == IDS
+
+
+def test_a_second_user_of_the_port_is_refused(bus, sim):
+    other = FeetechBus(sim.port)
+    with pytest.raises(BusDisconnected, match="cannot open"):
+        other.open()
+    bus.close()
+    other.open()
+    assert other.ping(1)
+    other.close()

@@ -78,7 +78,9 @@ class FeetechBus:
             if self._ser is not None:
                 return
             try:
-                self._ser = serial.Serial(self.port, self.baudrate, timeout=self.timeout, write_timeout=1.0)
+                # exclusive: a second program (or a second studio) on the same arm gets a clear error
+                self._ser = serial.Serial(self.port, self.baudrate, timeout=self.timeout, write_timeout=1.0,
+                                          exclusive=True)
             except (serial.SerialException, OSError, ValueError) as exc:
                 raise BusDisconnected(f"cannot open {self.port}: {exc}") from exc
             self._parser.clear()
