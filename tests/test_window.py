@@ -47,6 +47,7 @@ def test_window_opens_with_its_five_docks(qtbot, rig):
     view_actions = [a.text() for a in window.view_menu.actions()]
     assert all(title in view_actions for title in DOCKS)  # each dock can be shown/hidden
     assert window.quit_action.shortcut().toString() == "Ctrl+Q"
+    assert window.file_menu.actions()[-1] is window.quit_action  # panel entries go above Quit
     window.quit_action.trigger()
     assert not window.isVisible()
 

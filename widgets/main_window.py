@@ -143,6 +143,12 @@ class MainWindow(QMainWindow):
             widget, state = load_panel(module, title, self.ctx)
             self.panels[key], self.panel_states[key] = widget, state
             self.docks[key].setWidget(scrolling(widget))
+        try:  # File > Push to Hub… and the end-of-session push prompt (widgets/push_panel.py)
+            from widgets.push_panel import install as install_push
+
+            install_push(self, self.file_menu, before=self.quit_separator)
+        except Exception:
+            log.exception("the Push to Hub action could not be added")
         if self._default_layout and self.isVisible():  # resize the docks for the panels' widths
             self._size_docks()
         log.info("panels ready in %.2f s: %s", time.monotonic() - started,
@@ -203,19 +209,13 @@ class MainWindow(QMainWindow):
 
     def _fill_menus(self) -> None:
         file_menu = self.file_menu
-        if file_menu.actions():  # panels added their own entries: Quit goes last
-            file_menu.addSeparator()
+        # panels put their File entries above Quit: file_menu.insertAction(window.quit_action, ...)
+        self.quit_separator = file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action = quit_action
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
-        try:  # File > Push to Hub… and the end-of-session push prompt (widgets/push_panel.py)
-            from widgets.push_panel import install as install_push
-
-            install_push(self, file_menu, before=quit_action)
-        except Exception:
-            log.exception("the Push to Hub action could not be added")
 
         view = self.view_menu
         for dock in self.docks.values():
