@@ -13,10 +13,10 @@ import threading
 import traceback
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-from shiboken6 import isValid
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QPushButton,
+from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QPushButton,
                                QVBoxLayout, QWidget)
+from shiboken6 import isValid
 
 log = logging.getLogger("teleop_studio.errors")
 
@@ -95,7 +95,6 @@ class ExceptionReporter(QObject):
 
     def _hook(self, exc_type, exc, tb) -> None:
         if issubclass(exc_type, KeyboardInterrupt):  # Ctrl+C in the terminal: quit as asked
-            from PySide6.QtWidgets import QApplication
             QApplication.quit()
             return
         self.report(exc_type, exc, tb)
