@@ -9,13 +9,13 @@ PY="$(build_python)"
 mkdir -p "$OUT"
 if [ ! -x "$VENV/bin/python" ]; then
     echo "== build venv ($PY)"
-    "$PY" -c 'import sysconfig, sys; sys.exit(0 if sysconfig.get_config_var("Py_ENABLE_SHARED") or sys.platform == "win32" else
+    "$PY" -c 'import sysconfig, sys; sys.exit(0 if sysconfig.get_config_var("Py_ENABLE_SHARED") or sys.platform != "linux" else
         "this Python has no shared libpython; PyInstaller needs one (pyenv: PYTHON_CONFIGURE_OPTS=--enable-shared)")'
     "$PY" -m venv "$VENV"
     "$VENV/bin/python" -m pip install --quiet --upgrade pip
 fi
 # dependencies only when pyproject.toml changed; the project itself every time (it is small)
-stamp="$VENV/.deps-$(sha256sum "$REPO/pyproject.toml" | cut -c1-16)"
+stamp="$VENV/.deps-$(cksum < "$REPO/pyproject.toml" | cut -d' ' -f1)"
 if [ ! -e "$stamp" ]; then
     echo "== dependencies"
     "$VENV/bin/python" -m pip install --quiet "pyinstaller>=6.10,<7" "$REPO"
@@ -26,7 +26,8 @@ echo "== project $(project_version)"
 src="$OUT/src"
 rm -rf "$src"; mkdir -p "$src"
 git -C "$REPO" ls-files -z --cached --others --exclude-standard -- pyproject.toml README.md app widgets resources \
-    | (cd "$REPO" && xargs -0 cp --parents -t "$src" 2>/dev/null || true)
+    | while IFS= read -r -d '' f; do [ -f "$REPO/$f" ] && printf '%s\0' "$f"; done \
+    | (cd "$REPO" && tar --null -T - -cf -) | tar -xf - -C "$src"
 "$VENV/bin/python" -m pip install --quiet --no-deps --force-reinstall "$src"
 
 echo "== PyInstaller"

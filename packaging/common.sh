@@ -7,7 +7,7 @@ BUNDLE="$OUT/dist/teleop-studio"
 
 # The project version, read from pyproject.toml (the single source of truth).
 project_version() {
-    sed -n '/^\[project\]/,/^\[/{s/^version *= *"\([^"]*\)".*/\1/p}' "$REPO/pyproject.toml" | head -n1
+    sed -n '/^\[project\]/,/^\[/{s/^version *= *"\([^"]*\)".*/\1/p;}' "$REPO/pyproject.toml" | head -n1
 }
 
 # Python used for the build venv: $PYTHON, else the project venv's base interpreter, else the newest found.
@@ -25,4 +25,3 @@ build_python() {
 }
 
 human_size() { du -sh "$1" | cut -f1; }
-mib() { du -sm "$1" | cut -f1; }
