@@ -2,17 +2,22 @@
 
 Latest-frame-wins: a camera frame replaces any frame the GUI has not taken yet, and at most one
 "frames ready" signal is in flight, so a slow GUI never builds a backlog. Ticks are all kept
-(plots need every sample) and handed over in batches.
+(plots need every sample) and handed over in batches. A signal that found no receiver yet (the rig
+started before the GUI connected) is sent again after RESEND seconds, so nobody waits for ever.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 
 from PySide6.QtCore import QObject, Signal
 
 from app.rig.rig import Rig
 from app.rig.samples import Frame, Tick
+
+
+RESEND = 0.5
 
 
 class RigBridge(QObject):
@@ -26,8 +31,8 @@ class RigBridge(QObject):
         self._lock = threading.Lock()
         self._frames: dict[str, Frame] = {}
         self._ticks: list[Tick] = []
-        self._frames_pending = False
-        self._ticks_pending = False
+        self._frames_pending = 0.0  # time.monotonic() of the unanswered signal, 0 when none
+        self._ticks_pending = 0.0
         for cam in rig.cameras.values():
             cam.add_listener(self._on_frame)
         rig.teleop.add_listener(self._on_tick)
@@ -41,9 +46,10 @@ class RigBridge(QObject):
     def _on_frame(self, frame: Frame) -> None:
         with self._lock:
             self._frames[frame.camera] = frame
-            if self._frames_pending:
+            now = time.monotonic()
+            if self._frames_pending and now - self._frames_pending < RESEND:
                 return
-            self._frames_pending = True
+            self._frames_pending = now
         self.frames_ready.emit()
 
     def _on_tick(self, tick: Tick) -> None:
@@ -51,19 +57,20 @@ class RigBridge(QObject):
             self._ticks.append(tick)
             if len(self._ticks) > 3000:  # GUI stalled: keep the last 100 s
                 del self._ticks[:1000]
-            if self._ticks_pending:
+            now = time.monotonic()
+            if self._ticks_pending and now - self._ticks_pending < RESEND:
                 return
-            self._ticks_pending = True
+            self._ticks_pending = now
         self.ticks_ready.emit()
 
     def take_frames(self) -> dict[str, Frame]:
         with self._lock:
             frames, self._frames = self._frames, {}
-            self._frames_pending = False
+            self._frames_pending = 0.0
         return frames
 
     def take_ticks(self) -> list[Tick]:
         with self._lock:
             ticks, self._ticks = self._ticks, []
-            self._ticks_pending = False
+            self._ticks_pending = 0.0
         return ticks

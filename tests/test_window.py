@@ -42,7 +42,7 @@ def test_window_opens_with_its_five_docks(qtbot, rig):
     for key in ("recording", "encoding", "datasets"):
         assert window.panel_states[key] in ("ok", "coming soon"), window.panel_states
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
-    assert menus == ["File", "View", "Help"]
+    assert menus == ["File", "View", "Rig", "Help"]
     assert window.status.rig_label.text().startswith("Simulated rig")
     view_actions = [a.text() for a in window.view_menu.actions()]
     assert all(title in view_actions for title in DOCKS)  # each dock can be shown/hidden

@@ -149,6 +149,12 @@ class MainWindow(QMainWindow):
             install_push(self, self.file_menu, before=self.quit_separator)
         except Exception:
             log.exception("the Push to Hub action could not be added")
+        try:  # Rig > setup, calibration wizard, jogging the simulated leader (widgets/rig_setup.py)
+            from widgets.rig_setup import install_rig_menu
+
+            install_rig_menu(self)
+        except Exception:
+            log.exception("the Rig menu could not be added")
         if self._default_layout and self.isVisible():  # resize the docks for the panels' widths
             self._size_docks()
         log.info("panels ready in %.2f s: %s", time.monotonic() - started,

@@ -289,11 +289,17 @@ def install_rig_menu(window) -> None:
     """A "Rig" menu on the main window: rig setup, arm calibration and, on the simulated rig, keyboard
     jogging of the simulated leader (Alt+1..6 = +5 degrees, Alt+Shift+1..6 = -5; Alt+H holds it still)."""
     from PySide6.QtGui import QAction, QKeySequence
+    from PySide6.QtWidgets import QMenu
 
     from widgets.calibration_wizard import CalibrationWizard
 
     rig = window.rig
-    menu = window.menuBar().addMenu("&Rig")
+    help_menu = getattr(window, "help_menu", None)
+    if help_menu is not None:  # Help stays the last menu
+        menu = QMenu("&Rig", window)
+        window.menuBar().insertMenu(help_menu.menuAction(), menu)
+    else:
+        menu = window.menuBar().addMenu("&Rig")
     sim = getattr(rig, "sim_buses", {}) if rig.simulated else {}
     sim_ports = [(f"{b.port}  [simulated {r}]", b.port) for r, b in sim.items()]
 
