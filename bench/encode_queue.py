@@ -77,26 +77,28 @@ def bench_throughput(tmp: Path, args) -> None:
     w = new_dataset(root, args)
     takes = [write_take(root, args, args.frames, seed=s) for s in range(args.takes)]
     settings = settings_from(args)
-    t0 = time.perf_counter()
-    for t in takes:
-        for k in t.cameras:
-            bare_encode(list(t.frames(k)), tmp / "bare.mp4", args.fps, settings)
-    bare = time.perf_counter() - t0
+    clips = [[list(t.frames(k)) for k in t.cameras] for t in takes]
+    t0, c0 = time.perf_counter(), time.process_time()
+    for per_take in clips:
+        for frames in per_take:
+            bare_encode(frames, tmp / "bare.mp4", args.fps, settings)
+    bare, bare_cpu = time.perf_counter() - t0, time.process_time() - c0
     q = EncodeQueue(root, w, batch_size=args.takes, settings=settings)
     workers = EncodeWorkers(q)
     workers.start()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for t in takes:
         q.submit(t)
     q.wait_idle()
-    queued = time.perf_counter() - t0
+    queued, queued_cpu = time.perf_counter() - t0, time.process_time() - c0
     workers.stop()
     frames = args.takes * args.cameras * args.frames
     print(f"throughput ({args.takes} takes x {args.cameras} cams x {args.frames} frames "
           f"{args.width}x{args.height}, {budget.label(settings)}):")
-    print(f"  bare PyAV encode        {bare:6.2f} s  {frames / bare:6.1f} frames/s")
-    print(f"  queue (encode+verify+commit) {queued:6.2f} s  {frames / queued:6.1f} frames/s")
-    print(f"  ratio queue/bare        {bare / queued:.2f}x  (target >= 0.9x); committed {w.total_episodes}")
+    print(f"  bare PyAV encode         {bare:6.2f} s wall {bare_cpu:6.2f} s CPU  {frames / bare:6.1f} frames/s")
+    print(f"  queue (encode+verify+commit) {queued:6.2f} s wall {queued_cpu:6.2f} s CPU  {frames / queued:6.1f} frames/s")
+    print(f"  ratio queue/bare         {bare / queued:.2f}x wall, {bare_cpu / queued_cpu:.2f}x CPU "
+          f"(target >= 0.9x); committed {w.total_episodes}; load average {os.getloadavg()[0]:.1f}")
     w.close()
 
 
@@ -205,10 +207,11 @@ def screenshot(app: QApplication, tmp: Path, args, out: Path) -> None:
     q = EncodeQueue(root, w, batch_size=1, settings=settings)
     takes = [write_take(root, args, args.frames, seed=s) for s in range(6)]
     (takes[2].path / "observation.images.cam1.raw").unlink()  # a damaged take
-    for t in takes:
+    for t in takes[:3]:
         q.submit(t)
-    q.cancel(takes[5].id)
-    q.retry_failed([takes[5].id])
+    q.process_all()  # two committed, one failed
+    for t in takes[3:]:
+        q.submit(t)
     panel = EncodePanel(q)
     panel.setWindowTitle("Encoding queue")
     panel.resize(1000, 300)
@@ -216,21 +219,24 @@ def screenshot(app: QApplication, tmp: Path, args, out: Path) -> None:
     workers = EncodeWorkers(q)
     workers.start()
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline:  # grab the first moment every state is on screen
         app.processEvents()
-        r = q.row(takes[3].id)
-        if r.state == "encoding" and r.progress > 0.4 and r.encode_fps:
-            q.pause()  # keep the pending ones pending for the picture
+        states = {r.state for r in q.rows()}
+        if {"done", "failed", "pending", "encoding"} <= states and any(
+                r.state == "encoding" and r.progress > 0.3 and r.encode_fps for r in q.rows()):
+            q.pause()  # the pending ones stay pending
+            panel.refresh()
+            panel.grab().save(str(out))
             break
-        time.sleep(0.01)
-    panel.table.selectRow(2)
-    for _ in range(20):
-        app.processEvents()
-        time.sleep(0.02)
-    panel.refresh()
-    panel.grab().save(str(out))
+        time.sleep(0.005)
+    else:
+        print("the queue never showed the wanted states; no screenshot", [(r.state, round(r.progress, 2)) for r in q.rows()])
     print(f"screenshot saved to {out}")
     workers.stop()
+    panel.set_queue(None)
+    panel.close()
+    panel.deleteLater()
+    app.processEvents()
     w.close()
 
 
