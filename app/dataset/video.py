@@ -85,6 +85,16 @@ class VideoSettings:
                 "video.fast_decode": self.fast_decode, "video.video_backend": "pyav",
                 "video.extra_options": dict(self.extra_options)}
 
+    @classmethod
+    def from_info(cls, info: dict) -> "VideoSettings":
+        """The settings a dataset was encoded with, from a video feature's `info` block."""
+        codec = _ENCODER.get(info.get("video.codec"), "libsvtav1")
+        extra = info.get("video.extra_options")
+        return cls(codec=codec, pix_fmt=info.get("video.pix_fmt") or "yuv420p", crf=info.get("video.crf"),
+                   g=info.get("video.g"), preset=info.get("video.preset"),
+                   fast_decode=int(info.get("video.fast_decode") or 0),
+                   extra_options=dict(extra) if isinstance(extra, dict) else {})
+
 
 @dataclass
 class SegmentInfo:
@@ -205,6 +215,22 @@ def verify_segment(path, expected_frames: int, fps: int, with_stats: bool = Fals
     info.frames = n
     info.stats = sampler.result() if sampler is not None else load_segment_stats(path)
     return info
+
+
+def can_concatenate(existing: Path, segment: Path) -> bool:
+    """True when the segment's stream can follow the file's without re-encoding: same codec, size,
+    pixel format and, for H.264/HEVC, the same parameter sets (an mp4 stream carries one set out of
+    band; x264 run with other settings writes others, and a file mixing them does not decode). AV1
+    repeats its sequence header in band at every keyframe, so its headers may differ."""
+    try:
+        with av.open(str(existing)) as a, av.open(str(segment)) as b:
+            sa, sb = a.streams.video[0].codec_context, b.streams.video[0].codec_context
+            if (sa.name, sa.width, sa.height, sa.pix_fmt) != (sb.name, sb.width, sb.height, sb.pix_fmt):
+                return False
+            return _stream_codec(a.streams.video[0]) == "av1" or \
+                bytes(sa.extradata or b"") == bytes(sb.extradata or b"")
+    except (av.FFmpegError, IndexError, OSError):
+        return False
 
 
 def concat_into(existing: Path | None, offset_s: float, segment: Path, out_path: Path) -> None:

@@ -28,7 +28,7 @@ from app.dataset.errors import DatasetError
 from app.dataset.features import all_features, arrow_schema, check_features, column_array, data_columns, video_keys
 from app.dataset.meta import episodes_schema, info_json, stats_columns, tasks_table
 from app.dataset.stats import aggregate, from_json, numeric_stats, to_json
-from app.dataset.video import (SegmentInfo, VideoSettings, concat_into, encode_segment, info_block,
+from app.dataset.video import (SegmentInfo, VideoSettings, can_concatenate, concat_into, encode_segment, info_block,
                                verify_segment)
 
 _ORDER = (("data/", 0), ("videos/", 1), ("meta/tasks", 2), ("meta/episodes", 3), ("meta/stats", 4),
@@ -47,7 +47,7 @@ class Episode:
 
 
 class DatasetWriter:
-    def __init__(self, root: Path, info: dict, video: VideoSettings):
+    def __init__(self, root: Path, info: dict, video: VideoSettings | None):
         self.root = Path(root)
         self.info = info
         self.video = video
@@ -57,6 +57,9 @@ class DatasetWriter:
             raise DatasetError(f"{self.root} is already open for writing by another process")
         recover(self.root, locked=True)
         self._load()
+        if self.video is None:
+            blocks = [f["info"] for f in self.features.values() if f.get("dtype") == "video" and f.get("info")]
+            self.video = VideoSettings.from_info(blocks[0]) if blocks else VideoSettings()
 
     # ---------------------------------------------------------------- create / open
     @classmethod
@@ -97,7 +100,7 @@ class DatasetWriter:
         root = Path(root)
         if not (root / L.INFO_PATH).exists() and not (root / L.INTENT_PATH).exists():
             raise DatasetError(f"{root} is not a dataset (meta/info.json is missing)")
-        return cls(root, {}, video or VideoSettings())
+        return cls(root, {}, video)  # video None: keep encoding as the dataset was encoded so far
 
     def _load(self) -> None:
         from app.dataset.reader import load_info  # shared validation of info.json
@@ -282,7 +285,7 @@ class DatasetWriter:
         if self._last is not None and f"videos/{key}/chunk_index" in self._last:
             chunk, file = self._last[f"videos/{key}/chunk_index"], self._last[f"videos/{key}/file_index"]
             path = self.root / L.video_path(self.info, key, chunk, file)
-            if path.stat().st_size + seg.size_bytes >= limit:
+            if path.stat().st_size + seg.size_bytes >= limit or not can_concatenate(path, seg.path):
                 chunk, file = L.next_file(chunk, file, self.info["chunks_size"])
             else:
                 current, from_ts = path, float(self._last[f"videos/{key}/to_timestamp"])
