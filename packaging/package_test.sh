@@ -123,7 +123,8 @@ in_root dpkg-query -W -f='${Status} ${Version}\n' teleop-studio
 in_root teleop-studio --version
 
 step "shared libraries resolve in the clean root"
-in_root sh -c 'find /opt/teleop-studio -name "*.so*" -type f | while read -r f; do
+# (the bundle's launcher puts _internal on the library path, as here)
+in_root env LD_LIBRARY_PATH=/opt/teleop-studio/_internal sh -c 'find /opt/teleop-studio -name "*.so*" -type f | while read -r f; do
     ldd "$f" 2>/dev/null | grep "not found" | sed "s|^|$f: |"; done' > "$OUT/ldd-missing.txt" || true
 # Wayland plug-ins need the desktop's libwayland (present wherever Wayland runs); all else must resolve
 if grep -v -e '/wayland' -e 'libqwayland' -e 'libQt6Wayland' -e 'libQt6WlShell' "$OUT/ldd-missing.txt"; then
