@@ -68,44 +68,32 @@ def _record(args, cfg, has_dataset: bool) -> int:
     from PySide6.QtCore import QCoreApplication, QTimer
 
     from app.dataset.errors import DatasetError
-    from app.dataset.features import make_features
     from app.dataset.video import VideoSettings
-    from app.dataset.writer import DatasetWriter
-    from app.encoding.queue import EncodeQueue
     from app.encoding.workers import EncodeWorkers
-    from app.recording import recovery
-    from app.recording.session import Session, State
+    from app.recording.session import State
+    from app.recording.setup import open_recording
     from app.rig.rig import build_sim_rig, detect_rig
-    from app.rig.samples import FEATURE_NAMES
 
     kw = dict(n_cameras=args.cameras, width=args.width, height=args.height, fps=cfg.fps)
     rig = build_sim_rig(**kw) if getattr(args, "sim", False) else detect_rig(**kw)
-    features = make_features(list(FEATURE_NAMES), {n: (c.height, c.width) for n, c in rig.cameras.items()})
-    video = VideoSettings(codec=args.vcodec)
+    # a new dataset gets --vcodec; an existing one keeps encoding as it was encoded
+    video = None if has_dataset and args.vcodec == "libsvtav1" else VideoSettings(codec=args.vcodec)
     try:
-        if has_dataset:
-            writer = DatasetWriter.open(cfg.root, video=video)
-            _check_compatible(writer, features, cfg.fps)
-        else:
-            writer = DatasetWriter.create(cfg.root, repo_id=cfg.repo_id, fps=cfg.fps, features=features,
-                                          robot_type="so_follower", video=video)
-    except DatasetError as exc:
+        setup = open_recording(rig, cfg, decide=lambda s: not args.discard_interrupted, video=video)
+    except (DatasetError, ValueError) as exc:
+        rig.stop()
         return _fail(str(exc))
+    writer, queue, session = setup.writer, setup.queue, setup.session
 
     app = QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
-    queue = EncodeQueue(cfg.root, writer, batch_size=cfg.video_encoding_batch_size, settings=video)
-    report = recovery.recover(cfg.root, queue, writer.committed_sources(),
-                              decide=lambda s: not args.discard_interrupted)
-    for line in report.lines():
+    for line in setup.recovery.lines():
         print(f"recovery: {line}", flush=True)
     workers = EncodeWorkers(queue, count=1)
-    session = Session(rig, cfg, queue)
     t0 = time.monotonic()
 
     def on_event(event: str, data) -> None:
         n, total = session.episode_number, cfg.episodes
         if event == "state":
-            queue.set_throttled(data == State.RECORDING)
             if data == State.RECORDING:
                 print(f"recording episode {n} of {total}: {session.task}", flush=True)
             elif data == State.RESET:
@@ -180,14 +168,3 @@ def _record(args, cfg, has_dataset: bool) -> int:
 
         code = push_dataset(cfg.root, cfg.repo_id, private=args.private)
     return code
-
-
-def _check_compatible(writer, features: dict, fps: int) -> None:
-    from app.dataset.errors import DatasetError
-
-    if writer.fps != fps:
-        raise DatasetError(f"the dataset is recorded at {writer.fps} fps, not {fps}: pass --fps {writer.fps}")
-    have = {k: v.get("shape") for k, v in writer.features.items() if k in features}
-    want = {k: v.get("shape") for k, v in features.items()}
-    if have != want:
-        raise DatasetError(f"the rig's cameras/joints {want} differ from the dataset's {have}")

@@ -7,7 +7,7 @@ from typing import Callable
 
 from app.recording.config import SessionConfig
 from app.recording.recovery import RecoveryReport, recover
-from app.recording.session import Session
+from app.recording.session import Session, State
 from app.recording.spool import Spool
 from app.rig.rig import Rig
 
@@ -34,9 +34,8 @@ def open_recording(rig: Rig, cfg: SessionConfig, decide: Callable[[Spool], bool]
 
     names = cfg.cameras if cfg.cameras is not None else list(rig.cameras)
     features = make_features(list(FEATURE_NAMES), {n: (rig.cameras[n].height, rig.cameras[n].width) for n in names})
-    video = video or VideoSettings()
     if (cfg.root / "meta" / "info.json").exists():
-        writer = DatasetWriter.open(cfg.root, video=video)
+        writer = DatasetWriter.open(cfg.root, video=video)  # None: the dataset's own encoder settings
         if writer.fps != cfg.fps:
             writer.close()
             raise DatasetError(f"the dataset is recorded at {writer.fps} fps, not {cfg.fps}")
@@ -47,8 +46,11 @@ def open_recording(rig: Rig, cfg: SessionConfig, decide: Callable[[Spool], bool]
             raise DatasetError(f"the cameras/joints chosen {sorted(want)} differ from the dataset's {sorted(have)}")
     else:
         writer = DatasetWriter.create(cfg.root, repo_id=cfg.repo_id, fps=cfg.fps, features=features,
-                                      robot_type="so_follower", video=video)
-    queue = EncodeQueue(cfg.root, writer, batch_size=cfg.video_encoding_batch_size, settings=video)
+                                      robot_type="so_follower", video=video or VideoSettings())
+    queue = EncodeQueue(cfg.root, writer, batch_size=cfg.video_encoding_batch_size, settings=writer.video)
     report = recover(cfg.root, queue, writer.committed_sources(), decide)
     session = Session(rig, cfg, queue)
+    # encoding yields the CPU while a take is recorded and runs at full speed between takes
+    session.add_observer(lambda event, data: queue.set_throttled(data == State.RECORDING)
+                         if event == "state" else None)
     return RecordingSetup(writer, queue, session, report)
