@@ -5,9 +5,10 @@ queue committing in the background, for --minutes of wall time. Sped up where it
 are short (the operator never idles) and episodes follow each other back to back; cameras, teleop loop,
 spool, encoder and commits all run in real time as in a session.
 
-Samples RSS, thread count and open file handles at the same moment of every take (just after its
-start), so transient threads of a phase are compared with the same phase. Growth is the last sample
-minus the one of take 2 (take 1 warms caches, encoders and the first video files).
+Samples RSS, OS thread count (Python's own threads too) and open file handles every second. An encode
+running at that moment adds its encoder's threads and buffers, so each take is summarised by its
+minimum (what is left when nothing transient runs: a leak shows there, a busy encoder does not).
+Growth is the last take's minimum minus take 2's (take 1 warms caches, encoders and the first files).
 
 Targets (issue 12): RSS growth <= 50 MB, thread and file-handle counts flat, frames on time >= 99.9 %.
 
@@ -69,10 +70,17 @@ def main() -> int:
     proc = psutil.Process()
     peak = {"rss": 0}
     stop = threading.Event()
+    samples: list[dict] = []
+    current = {"take": 0}
 
     def watch() -> None:
-        while not stop.wait(0.5):
-            peak["rss"] = max(peak["rss"], proc.memory_info().rss)
+        t0 = time.monotonic()
+        while not stop.wait(1.0):
+            rss = proc.memory_info().rss
+            peak["rss"] = max(peak["rss"], rss)
+            samples.append({"t": round(time.monotonic() - t0, 1), "take": current["take"], "rss_mb": rss / 1e6,
+                            "threads": proc.num_threads(), "py_threads": threading.active_count(),
+                            "fds": proc.num_fds()})
 
     threading.Thread(target=watch, daemon=True).start()
     print(f"soak: {a.minutes:g} min, takes of {episode_s:g} s + {a.reset_s:g} s resets, {a.cameras} cameras "
@@ -80,24 +88,22 @@ def main() -> int:
           f"load average {os.getloadavg()[0]:.1f}", flush=True)
     rig.start()
     time.sleep(1.0)
-    samples, takes = [], []
+    takes = []
     t_begin = time.monotonic()
     for ep in range(n_takes):
         s.start() if ep == 0 else s.skip_reset()
+        current["take"] = ep + 1
         take = s._current
         takes.append(take)
-        time.sleep(0.5)
-        samples.append({"t": round(time.monotonic() - t_begin, 1), "rss_mb": proc.memory_info().rss / 1e6,
-                        "threads": proc.num_threads(), "fds": proc.num_fds(), "backlog": queue.backlog().episodes})
-        time.sleep(max(0.0, episode_s - 0.5))
+        time.sleep(episode_s)
         last = ep == n_takes - 1 or time.monotonic() - t_begin >= a.minutes * 60 - a.reset_s
         s.end() if last else s.next()
         take.wait(10.0)
-        h = take.health
-        cams = h.cameras.values()
-        print(f"take {ep + 1}: {sum(c.captured for c in cams)}/{sum(c.expected for c in cams)} frames, "
-              f"RSS {samples[-1]['rss_mb']:.0f} MB, threads {samples[-1]['threads']}, fds {samples[-1]['fds']}, "
-              f"backlog {samples[-1]['backlog']}", flush=True)
+        cams = take.health.cameras.values()
+        m = _take_min(samples, ep + 1)
+        print(f"take {ep + 1}: {sum(c.captured for c in cams)}/{sum(c.expected for c in cams)} frames; minimum "
+              f"RSS {m.get('rss_mb', 0):.0f} MB, threads {m.get('threads')} (Python {m.get('py_threads')}), "
+              f"fds {m.get('fds')}; backlog {queue.backlog().episodes}", flush=True)
         if last:
             break
         time.sleep(a.reset_s)
@@ -116,27 +122,37 @@ def main() -> int:
     tmp.cleanup()
     expected = sum(c.expected for t in takes for c in t.health.cameras.values())
     captured = sum(c.captured for t in takes for c in t.health.cameras.values())
-    base = samples[1] if len(samples) > 1 else samples[0]
-    end = samples[-1]
+    base, end = _take_min(samples, min(2, len(takes))), _take_min(samples, len(takes))
+    growth = {k: end[k] - base[k] for k in ("rss_mb", "threads", "py_threads", "fds")}
+    later = [x for x in samples if x["take"] >= 2]
+    slope = 0.0
+    if len(later) > 2 and later[-1]["t"] > later[0]["t"]:
+        import numpy as np
+        slope = float(np.polyfit([x["t"] for x in later], [x["rss_mb"] for x in later], 1)[0]) * 3600
     out = {
         "minutes": round(wall / 60, 2), "takes": len(takes), "committed": committed, "drained": drained,
         "valid": valid, "frames_on_time_pct": round(100 * captured / max(1, expected), 3),
         "frames": [captured, expected],
-        "rss_growth_mb": round(end["rss_mb"] - base["rss_mb"], 1), "rss_peak_mb": round(peak["rss"] / 1e6),
-        "threads_growth": end["threads"] - base["threads"], "fds_growth": end["fds"] - base["fds"],
-        "threads_range": [min(x["threads"] for x in samples[1:] or samples), max(x["threads"] for x in samples)],
-        "fds_range": [min(x["fds"] for x in samples[1:] or samples), max(x["fds"] for x in samples)],
-        "samples": samples,
+        "rss_growth_mb": round(growth["rss_mb"], 1), "rss_peak_mb": round(peak["rss"] / 1e6),
+        "rss_trend_mb_per_h": round(slope, 1),
+        "threads_growth": growth["threads"], "py_threads_growth": growth["py_threads"], "fds_growth": growth["fds"],
+        "per_take_min": [_take_min(samples, i) for i in range(1, len(takes) + 1)],
     }
     print(f"\nsoak: {out['minutes']:.1f} min, {len(takes)} takes, {committed} committed "
           f"({'drained' if drained else 'NOT drained'}, dataset {'valid' if valid else 'INVALID'})")
     print(f"frames on time: {captured}/{expected} = {out['frames_on_time_pct']:.2f} % (target >= 99.9 %)")
-    print(f"RSS growth take 2 -> last: {out['rss_growth_mb']:+.1f} MB (target <= 50 MB); peak {out['rss_peak_mb']} MB")
-    print(f"threads growth: {out['threads_growth']:+d} (range {out['threads_range']}); "
-          f"open files growth: {out['fds_growth']:+d} (range {out['fds_range']}) (target: flat)")
+    print(f"RSS growth, take 2 -> last take (minimum of each): {out['rss_growth_mb']:+.1f} MB (target <= 50 MB); "
+          f"trend {out['rss_trend_mb_per_h']:+.0f} MB/h; peak {out['rss_peak_mb']} MB")
+    print(f"threads growth: {out['threads_growth']:+d} (Python threads {out['py_threads_growth']:+d}); "
+          f"open files growth: {out['fds_growth']:+d} (target: flat)")
     if a.json:
         a.json.write_text(json.dumps(out, indent=1))
     return 0
+
+
+def _take_min(samples: list[dict], take: int) -> dict:
+    rows = [x for x in samples if x["take"] == take] or samples[-1:] or [{}]
+    return {k: min(x[k] for x in rows) for k in ("rss_mb", "threads", "py_threads", "fds") if k in rows[0]}
 
 
 if __name__ == "__main__":
