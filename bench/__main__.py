@@ -81,7 +81,9 @@ def main(argv=None) -> int:
             if b is None:
                 ap.error(f"--import: {name} is not a bench with --json output")
             data = json.loads(Path(path).read_text())
-            o = sb.Outcome(name, "full" if data.get("trials", 100) >= 100 else "imported", True, 0,
+            mode = (f"{data['trials']} trials" if "trials" in data else
+                    f"{data['minutes']:g} min" if "minutes" in data else "imported")
+            o = sb.Outcome(name, mode, True, 0,
                            data.get("seconds", 0.0), sb.parse(b, "", data), note=f"imported from {path}",
                            when=time.strftime("%Y-%m-%d %H:%M", time.localtime(Path(path).stat().st_mtime)))
             benches[name] = asdict(o)

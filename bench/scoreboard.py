@@ -189,7 +189,7 @@ LISTED = [
     Listed(9, "streaming equals direct reads, deltas, shuffle, subset, rollover, Hub", "tests pass",
            "tests/test_streaming_*.py"),
     Listed(10, "push byte-exact, card YAML, v3.0 tag, resume without re-sending, token", "tests pass",
-           "tests/test_hub_push*.py, tests/test_push*.py"),
+           "tests/test_push_*.py"),
     Listed(11, "bundle start to window", "<= 3 s", "make package-test (opt-in)"),
     Listed(11, "make package-test (install .deb in a clean root, record, check)", "passes",
            "make package-test (opt-in)"),

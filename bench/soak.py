@@ -88,17 +88,17 @@ def main() -> int:
           f"load average {os.getloadavg()[0]:.1f}", flush=True)
     rig.start()
     time.sleep(1.0)
-    takes = []
+    takes = []  # each take's health only: holding the recorders would add the harness's own growth
     t_begin = time.monotonic()
     for ep in range(n_takes):
         s.start() if ep == 0 else s.skip_reset()
         current["take"] = ep + 1
         take = s._current
-        takes.append(take)
         time.sleep(episode_s)
         last = ep == n_takes - 1 or time.monotonic() - t_begin >= a.minutes * 60 - a.reset_s
         s.end() if last else s.next()
         take.wait(10.0)
+        takes.append(take.health)
         cams = take.health.cameras.values()
         m = _take_min(samples, ep + 1)
         print(f"take {ep + 1}: {sum(c.captured for c in cams)}/{sum(c.expected for c in cams)} frames; minimum "
@@ -120,8 +120,8 @@ def main() -> int:
 
     valid = validate(root, decode_videos=False).ok
     tmp.cleanup()
-    expected = sum(c.expected for t in takes for c in t.health.cameras.values())
-    captured = sum(c.captured for t in takes for c in t.health.cameras.values())
+    expected = sum(c.expected for h in takes for c in h.cameras.values())
+    captured = sum(c.captured for h in takes for c in h.cameras.values())
     base, end = _take_min(samples, min(2, len(takes))), _take_min(samples, len(takes))
     growth = {k: end[k] - base[k] for k in ("rss_mb", "threads", "py_threads", "fds")}
     later = [x for x in samples if x["take"] >= 2]
