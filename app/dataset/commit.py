@@ -29,6 +29,7 @@ import os
 from pathlib import Path
 
 from app.dataset.errors import DatasetError
+from app.durable import fsync_dir, fsync_file, write_bytes_durable
 from app.dataset.layout import INTENT_PATH, LOCK_PATH, safe_relpath
 
 try:
@@ -41,35 +42,6 @@ TMP_SUFFIX = ".studio-tmp"
 
 def temp_path(final: Path) -> Path:
     return final.with_name(f".{final.name}{TMP_SUFFIX}")
-
-
-def fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_dir(path: Path) -> None:
-    if os.name == "nt":
-        return
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_bytes_durable(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
 
 
 class Commit:

@@ -17,7 +17,7 @@ import math
 import os
 import tempfile
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -25,6 +25,7 @@ import av
 import numpy as np
 
 from app.dataset.video import VideoSettings, encode_segment, verify_segment
+from app.durable import write_atomic
 from app.paths import cache_dir
 
 CLIP_FRAMES = 24
@@ -129,9 +130,7 @@ def measure_speed(settings: VideoSettings, width: int, height: int, *, frames: i
     if use_cache:
         cache = _load_cache(cache_path)
         cache[key] = asdict(speed)
-        tmp_path = cache_path.with_suffix(".tmp")
-        tmp_path.write_text(json.dumps(cache, indent=1))
-        os.replace(tmp_path, cache_path)
+        write_atomic(cache_path, json.dumps(cache, indent=1))
     return speed
 
 

@@ -16,6 +16,8 @@ import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from app.durable import write_atomic
+
 PENDING, ENCODING, VERIFYING, DONE, FAILED = "pending", "encoding", "verifying", "done", "failed"
 STATES = (PENDING, ENCODING, VERIFYING, DONE, FAILED)
 ACTIVE = (ENCODING, VERIFYING)
@@ -54,24 +56,6 @@ class Entry:
         if entry.state not in STATES:
             raise ValueError(f"unknown state {entry.state!r} for entry {entry.id}")
         return entry
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    try:
-        fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:  # no directory fds (Windows)
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class Journal:

@@ -26,6 +26,8 @@ from typing import Iterator
 
 import numpy as np
 
+from app.durable import write_atomic
+
 SPOOL_DIR = Path(".studio") / "spool"
 FORMAT = "raw-v1"
 ROW_DTYPE = np.dtype([("seq", "<i8"), ("t", "<f8"), ("action", "<f4", (6,)), ("state", "<f4", (6,))])
@@ -36,26 +38,7 @@ def spool_root(dataset_root: Path | str) -> Path:
 
 
 def write_json_atomic(path: Path, obj) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(obj, f, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    write_atomic(path, json.dumps(obj, indent=1))
 
 
 def _read_json(path: Path) -> dict | None:

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from app.rig.sts3215 import MAX_HOMING_OFFSET, RESOLUTION, SO101_MOTORS
+from app.durable import write_atomic
 
 ROLE_DIRS = {"follower": "robots/so_follower", "leader": "teleoperators/so_leader"}
 FULL_TURN_JOINTS = ("wrist_roll",)
@@ -88,9 +89,7 @@ def load_calibration(path: Path) -> Calibration:
 def save_calibration(path: Path, cal: Calibration) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({name: asdict(c) for name, c in cal.items()}, indent=4) + "\n")
-    os.replace(tmp, path)  # an interrupted save never leaves half a file
+    write_atomic(path, json.dumps({name: asdict(c) for name, c in cal.items()}, indent=4) + "\n")
     return path
 
 

@@ -7,12 +7,12 @@ Saved as JSON in <config dir>/rigs/<name>.json; the profile last used is remembe
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from app.paths import config_dir
+from app.durable import write_atomic
 
 _NAME = re.compile(r"^[\w .-]{1,64}$")
 
@@ -69,9 +69,7 @@ def _dir() -> Path:
 def save_profile(profile: RigProfile, make_active: bool = True) -> Path:
     profile.validate()
     path = _dir() / f"{profile.name}.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(profile), indent=2) + "\n")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(asdict(profile), indent=2) + "\n")
     if make_active:
         (_dir() / "active.txt").write_text(profile.name)
     return path
