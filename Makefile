@@ -7,7 +7,7 @@ PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.1
 	"$$p" -c 'import sys; assert sys.version_info >= (3, 11)' >/dev/null 2>&1 && { command -v "$$p" || echo "$$p"; } && break; done)
 
 # Debian packages: Qt's platform plugins (xcb for a real screen, offscreen for tests) and xvfb for screenshots.
-DEBS_TEST := libegl1 libgl1 libfontconfig1 libglib2.0-0 libxkbcommon0 libdbus-1-3 xvfb xauth
+DEBS_TEST := libegl1 libgl1 libfontconfig1 libglib2.0-0 libxkbcommon0 libdbus-1-3 xvfb xauth desktop-file-utils
 DEBS_RUN  := $(DEBS_TEST) libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
 	libxcb-render-util0 libxcb-xinerama0 libxcb-randr0 libxcb-shape0 libxcb-xfixes0 libxcb-xkb1
 
@@ -58,6 +58,14 @@ screenshots: debs-run $(VENV)/.installed
 # Opt-in: load our datasets with lerobot 0.6.1 itself (separate Python 3.12 venv; pulls torch, ~3 GB).
 compat: $(VENV)/.installed
 	bash tests/compat/run_lerobot_compat.sh
+
+# Installers: the PyInstaller bundle and the .deb (packaging/README.md); package-test installs the .deb
+# into a clean Debian root, records one episode with it and removes it again (~2-5 min).
+package: $(VENV)/.installed
+	bash packaging/build.sh
+
+package-test: $(VENV)/.installed
+	bash packaging/package_test.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
