@@ -25,6 +25,7 @@ TickListener = Callable[[Tick], None]
 
 class TeleopLoop:
     reconnect_interval = 1.0
+    lost_after = 3  # failed cycles in a row before an arm counts as unplugged
 
     def __init__(self, leader: Arm | None, follower: Arm | None, cameras: Mapping[str, CameraSource],
                  fps: int = 30, max_step_deg: float = 20.0):
@@ -39,6 +40,7 @@ class TeleopLoop:
         self.missed_cycles = 0
         self.cycles = 0
         self._last_goal: np.ndarray | None = None
+        self._failures: dict[str, int] = {}
 
     def add_listener(self, listener: TickListener) -> None:
         self._listeners.append(listener)
@@ -139,8 +141,9 @@ class TeleopLoop:
         try:
             action = np.asarray(self.leader.read_positions(), np.float32)
         except Exception as exc:
-            self._lost(self.leader, exc)
-            self._lost(self.follower, None)  # leave the follower safe while the leader is gone
+            if self._failed(self.leader, exc):
+                self._lost(self.leader, exc)
+                self._lost(self.follower, None)  # leave the follower safe while the leader is gone
             return None
         try:
             goal = action
@@ -151,15 +154,28 @@ class TeleopLoop:
             self._last_goal = goal
             state = np.asarray(self.follower.read_positions(), np.float32)
         except Exception as exc:
-            self._lost(self.follower, exc)
+            if self._failed(self.follower, exc):
+                self._lost(self.follower, exc)
             return None
+        self._failures.clear()
         frames = {name: cam.latest for name, cam in self.cameras.items()}
         period = self.periods[-1] if self.periods else 1.0 / self.fps
         return Tick(seq, start, action, state, frames, period, late)
 
+    def _failed(self, arm: Arm, exc: Exception) -> bool:
+        """Count a failed cycle; True once the arm has failed `lost_after` cycles in a row. One missed
+        answer (a busy USB hub, a loaded machine) costs a cycle, not the arm's connection."""
+        if not arm.connected:
+            return True
+        n = self._failures.get(arm.name, 0) + 1
+        self._failures[arm.name] = n
+        log.debug("arm %s missed a cycle (%d in a row): %s", arm.name, n, exc)
+        return n >= self.lost_after
+
     def _lost(self, arm: Arm | None, exc: Exception | None) -> None:
         if arm is None:
             return
+        self._failures.pop(arm.name, None)
         if exc is not None:
             log.warning("arm %s lost: %s", arm.name, exc)
             arm.error = str(exc)
