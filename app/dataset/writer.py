@@ -194,7 +194,11 @@ class DatasetWriter:
         out = {}
         for key, src in episode.videos.items():
             h, w = self.features[key]["shape"][:2]
-            if isinstance(src, (str, Path)):
+            if isinstance(src, SegmentInfo):  # verified by whoever encoded it (see verify_segment)
+                seg = src
+                if seg.frames != length or seg.stats is None or not Path(seg.path).is_file():
+                    raise DatasetError(f"{key}: the verified segment does not match {length} data rows")
+            elif isinstance(src, (str, Path)):
                 seg = verify_segment(Path(src), length, self.fps, with_stats=not Path(str(src) + ".stats.json").exists())
             else:
                 seg = encode_segment(src, scratch / f"{key}.mp4", self.fps, self.video, length=length)

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import errno
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from app.dataset.errors import DatasetError
-from app.dataset.video import encode_segment
 from app.dataset.writer import Episode
+from app.encoding.child import encode_camera
 from app.recording.spool import Spool, SpoolError
 
 SEGMENT_SUFFIX = ".mp4"
@@ -54,6 +54,7 @@ class Encoded:
     spool: Spool | None  # None: committed by an earlier run
     segments: dict[str, Path]
     output_bytes: int
+    verified: dict = field(default_factory=dict)  # video key -> SegmentInfo decoded back by the encoder
 
 
 def encode(spool_path: Path, spool_id: str, writer, settings, *,
@@ -64,6 +65,7 @@ def encode(spool_path: Path, spool_id: str, writer, settings, *,
         return Encoded(None, {}, 0)  # committed by an earlier run that died before deleting the spool
     spool = _open(spool_path, spool_id)
     segments: dict[str, Path] = {}
+    verified: dict = {}
     try:
         done_bytes, done_frames = 0, 0
         for key in spool.cameras:
@@ -74,15 +76,15 @@ def encode(spool_path: Path, spool_id: str, writer, settings, *,
                 progress(_base + n, _bytes + _size(_path))
 
             segments[key] = path
-            info = encode_segment(spool.frames(key), path, spool.fps, settings, throttled=throttled(),
-                                  progress=on_frame, length=spool.length)
+            info = encode_camera(spool, key, path, settings, throttled=throttled, progress=on_frame)
+            verified[key] = info
             done_frames += spool.length
             done_bytes += info.size_bytes
             progress(done_frames, done_bytes)
     except BaseException:
         _remove_segments(segments.values())
         raise
-    return Encoded(spool, segments, done_bytes)
+    return Encoded(spool, segments, done_bytes, verified)
 
 
 def commit(encoded: Encoded, spool_path: Path, writer) -> JobResult:
@@ -97,10 +99,11 @@ def commit(encoded: Encoded, spool_path: Path, writer) -> JobResult:
         data = spool.rows()
         if len(data["action"]) != spool.length:
             raise JobError(f"the take has {len(data['action'])} rows but {spool.length} frames")
-        # add_episode decodes each segment back (verify_segment: frame count, timestamps, duration
-        # against the rows) before it commits anything, so verifying here again would decode twice.
-        index = writer.add_episode(Episode(task=spool.task, data=data, videos=dict(encoded.segments)),
-                                   source_id=spool.id)
+        # each segment was decoded back by the encoder (verify_segment: frame count, timestamps,
+        # duration against the rows); the writer takes that SegmentInfo instead of decoding again.
+        # A segment without one (an older run) is a path, which add_episode verifies itself.
+        videos = {k: encoded.verified.get(k, p) for k, p in encoded.segments.items()}
+        index = writer.add_episode(Episode(task=spool.task, data=data, videos=videos), source_id=spool.id)
     except BaseException:
         _remove_segments(encoded.segments.values())
         raise

@@ -38,7 +38,10 @@ class SyntheticCamera(CameraSource):
     def open(self) -> None:
         if self.unplugged:
             raise CameraError(f"{self.name}: no such device")
-        self._next = time.monotonic()
+        # Deliver frames half a period out of phase with the teleop loop that starts with the rig: a
+        # camera clock in phase with the sampling clock turns every few ms of scheduling jitter into a
+        # duplicated frame. (A USB camera's phase is whatever it is; the health report shows it.)
+        self._next = time.monotonic() + 0.5 / self.fps
 
     def grab(self) -> np.ndarray:
         if self.unplugged:
