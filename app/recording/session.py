@@ -253,7 +253,9 @@ class Session:
                             extra={"episode": self.kept + 1, "repo_id": self.config.repo_id})
         take.number = self.kept + 1
         self._current = take
-        self._all.append(take)
+        # only takes whose files may still be open: a long session must not keep every take (and
+        # its per-tick health samples) alive
+        self._all = [t for t in self._all if not t.wait(0.0)] + [take]
         self._phase_start = self.clock()
         self.state = State.RECORDING
         self._emit("state", self.state)
