@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import errno
 import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -66,30 +64,26 @@ def encode(spool_path: Path, spool_id: str, writer, settings, *,
     if spool_id in writer.committed_sources():
         return Encoded(None, {}, 0)  # committed by an earlier run that died before deleting the spool
     spool = _open(spool_path, spool_id)
-    segments = {key: segment_path(spool.path, key) for key in spool.cameras}
-    done = {key: 0 for key in segments}
-    lock = threading.Lock()
-
-    def one(key: str):
-        def on_frame(n: int) -> None:
-            with lock:
-                done[key] = n
-                total = sum(done.values())
-            progress(total, sum(_size(p) for p in segments.values()))
-
-        return encode_camera(spool, key, segments[key], settings, throttled=throttled, progress=on_frame)
-
-    # The cameras encode side by side: one camera's decode-back overlaps the other's encode, and
-    # throttled single-thread encoders use both cores between takes' demands.
+    segments: dict[str, Path] = {}
+    verified: dict = {}
     try:
-        with ThreadPoolExecutor(max_workers=max(1, len(segments)), thread_name_prefix="encode-camera") as pool:
-            futures = {key: pool.submit(one, key) for key in segments}
-            verified = {key: f.result() for key, f in futures.items()}
+        done_bytes, done_frames = 0, 0
+        for key in spool.cameras:
+            path = segment_path(spool.path, key)
+            base_frames, base_bytes = done_frames, done_bytes
+
+            def on_frame(n: int, _base=base_frames, _bytes=base_bytes, _path=path) -> None:
+                progress(_base + n, _bytes + _size(_path))
+
+            segments[key] = path
+            info = encode_camera(spool, key, path, settings, throttled=throttled, progress=on_frame)
+            verified[key] = info
+            done_frames += spool.length
+            done_bytes += info.size_bytes
+            progress(done_frames, done_bytes)
     except BaseException:
         _remove_segments(segments.values())
         raise
-    done_bytes = sum(info.size_bytes for info in verified.values())
-    progress(spool.length * len(segments), done_bytes)
     return Encoded(spool, segments, done_bytes, verified)
 
 
