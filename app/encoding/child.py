@@ -52,6 +52,8 @@ def _set_nice(pid: int, throttled: bool) -> None:
     for tid in tids:
         try:
             os.setpriority(os.PRIO_PROCESS, tid, THROTTLED_NICE if throttled else 0)
+            # SCHED_IDLE: run only on a core nobody else wants (nice alone still takes a share)
+            os.sched_setscheduler(tid, os.SCHED_IDLE if throttled else os.SCHED_OTHER, os.sched_param(0))
         except (OSError, AttributeError):  # gone, not allowed to lower it again, or no such call here
             pass
 
@@ -99,7 +101,7 @@ def encode_camera(spool, key: str, out_path: Path, settings: VideoSettings, *,
     _set_nice(proc.pid, low)
     try:
         while True:
-            if parent_conn.poll(0.1):
+            if parent_conn.poll(0.03):  # also how soon a starting take demotes the encoder
                 try:
                     kind, value = parent_conn.recv()
                 except EOFError:
