@@ -29,36 +29,19 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.dataset.features import make_features  # noqa: E402
 from app.dataset.reader import DatasetReader  # noqa: E402
-from app.dataset.writer import DatasetWriter, Episode  # noqa: E402
 from app.hub.episode_frames import EpisodeFrames  # noqa: E402
 from app.hub.range_cache import RangeCache  # noqa: E402
 from app.hub.remote_fs import open_hub_dataset  # noqa: E402
 from app.hub.tasks import TaskPool  # noqa: E402
+from bench.textured_dataset import CAMS, write_textured_dataset  # noqa: E402
 from tests.hub_server import HubServer  # noqa: E402
 
-REPO, CAMS = "bench/scrub", ("observation.images.front", "observation.images.wrist")
-JOINTS = ["shoulder_pan.pos", "shoulder_lift.pos", "elbow_flex.pos", "wrist_flex.pos", "wrist_roll.pos",
-          "gripper.pos"]
+REPO = "bench/scrub"
 
 
 def make_dataset(root: Path, episodes: int, frames: int) -> None:
-    if (root / "meta/info.json").exists():
-        return
-    rng = np.random.default_rng(0)
-    texture = rng.integers(0, 255, (480, 640, 3), np.uint8)
-    w = DatasetWriter.create(root, REPO, 30, make_features(JOINTS, {c: (240, 320) for c in CAMS}))
-    for e in range(episodes):
-        t = np.arange(frames, dtype=np.float32)[:, None]
-        state = (40 * np.sin(0.03 * t + np.arange(6) + e)).astype(np.float32)
-
-        def cam(k):
-            for i in range(frames):
-                y, x = (3 * i + 40 * k + 17 * e) % 240, (5 * i + 60 * k) % 320
-                yield np.ascontiguousarray(texture[y:y + 240, x:x + 320])
-        w.add_episode(Episode(f"task {e % 2}", {"observation.state": state, "action": state + 0.5},
-                              {c: cam(k) for k, c in enumerate(CAMS)}))
+    write_textured_dataset(root, REPO, episodes, frames)
 
 
 def share_bytes(root: Path, reader: DatasetReader, e: int) -> int:

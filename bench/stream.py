@@ -28,39 +28,18 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.dataset.features import make_features  # noqa: E402
-from app.dataset.writer import DatasetWriter, Episode  # noqa: E402
 from app.hub.range_cache import RangeCache  # noqa: E402
 from app.streaming.iterator import StreamingDataset  # noqa: E402
 from app.streaming.shuffle import randomness  # noqa: E402
+from bench.textured_dataset import write_textured_dataset  # noqa: E402
 from tests.hub_server import HubServer  # noqa: E402
 
 FIXTURE = ROOT.parent / "shared" / "fixtures" / "lerobot_so101_3ep"
-CAMS = ("observation.images.front", "observation.images.wrist")
-JOINTS = ["shoulder_pan.pos", "shoulder_lift.pos", "elbow_flex.pos", "wrist_flex.pos", "wrist_roll.pos",
-          "gripper.pos"]
 REF_LEROBOT_FPS = 55.0   # issue 9: lerobot 0.6.1 streaming the two-camera fixture at 50 ms latency
 
 
 def make_dataset(root: Path, episodes: int, frames: int) -> Path:
-    if (root / "meta/info.json").exists():
-        return root
-    print(f"writing {root} ({episodes} x {frames} frames, two 240x320 cameras) ...", flush=True)
-    rng = np.random.default_rng(0)
-    texture = rng.integers(0, 255, (480, 640, 3), np.uint8)
-    w = DatasetWriter.create(root, "bench/stream", 30, make_features(JOINTS, {c: (240, 320) for c in CAMS}))
-    for e in range(episodes):
-        t = np.arange(frames, dtype=np.float32)[:, None]
-        state = (40 * np.sin(0.03 * t + np.arange(6) + e)).astype(np.float32)
-
-        def cam(k):
-            for i in range(frames):
-                y, x = (3 * i + 40 * k + 17 * e) % 240, (5 * i + 60 * k) % 320
-                yield np.ascontiguousarray(texture[y:y + 240, x:x + 320])
-        w.add_episode(Episode(f"task {e % 2}", {"observation.state": state, "action": state + 0.5},
-                              {c: cam(k) for k, c in enumerate(CAMS)}))
-    w.close()
-    return root
+    return write_textured_dataset(root, "bench/stream", episodes, frames)
 
 
 def run_ours(source, repeat: int = 1, work_s: float = 0.0, **kw) -> dict:

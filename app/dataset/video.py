@@ -300,8 +300,7 @@ class FrameDecoder:
             raise DatasetError(f"{self.name}: no frame at {t:.6f} s (closest: {got}; tolerance 1e-4 s)")
         return best.to_ndarray(format="rgb24")
 
-    def frames_between(self, t0: float, t1: float) -> Iterator[tuple[float, np.ndarray]]:
-        """(time, frame) for every frame with t0 - 1e-4 <= time < t1 - 1e-4, in order."""
+    def _decoded_between(self, t0: float, t1: float):
         self._seek(t0)
         tb = self.stream.time_base
         for frame in self.container.decode(self.stream):
@@ -310,16 +309,14 @@ class FrameDecoder:
                 continue
             if ft >= t1 - TOLERANCE_S:
                 break
+            yield ft, frame
+
+    def frames_between(self, t0: float, t1: float) -> Iterator[tuple[float, np.ndarray]]:
+        """(time, frame) for every frame with t0 - 1e-4 <= time < t1 - 1e-4, in order."""
+        for ft, frame in self._decoded_between(t0, t1):
             yield ft, frame.to_ndarray(format="rgb24")
 
     def times_between(self, t0: float, t1: float) -> Iterator[tuple[float, bool]]:
         """(time, is_keyframe) of decoded frames in [t0, t1) without converting pixels."""
-        self._seek(t0)
-        tb = self.stream.time_base
-        for frame in self.container.decode(self.stream):
-            ft = float(frame.pts * tb)
-            if ft < t0 - TOLERANCE_S:
-                continue
-            if ft >= t1 - TOLERANCE_S:
-                break
+        for ft, frame in self._decoded_between(t0, t1):
             yield ft, frame.key_frame
