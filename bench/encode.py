@@ -43,9 +43,11 @@ def measure(fn):
 
 
 def bare_pyav(frames, path: Path, settings: VideoSettings, fps: int = 30):
-    with av.open(str(path), "w") as out:
+    """The reference: PyAV's plain encode loop, nothing of ours in it."""
+    frames = list(frames)
+    with av.open(str(path), "w", format="mp4") as out:
         s = out.add_stream(settings.encoder, rate=fps, options=settings.options())
-        s.width, s.height, s.pix_fmt = W, H, settings.pix_fmt
+        s.width, s.height, s.pix_fmt = frames[0].shape[1], frames[0].shape[0], settings.pix_fmt
         s.codec_context.time_base = Fraction(1, fps)
         for i, img in enumerate(frames):
             f = av.VideoFrame.from_ndarray(img, format="rgb24")

@@ -13,7 +13,6 @@ import os
 import sys
 import tempfile
 import time
-from fractions import Fraction
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -33,6 +32,7 @@ from app.encoding.queue import EncodeQueue  # noqa: E402
 from app.encoding.workers import EncodeWorkers  # noqa: E402
 from app.recording.spool import SpoolWriter  # noqa: E402
 from app.rig.samples import FEATURE_NAMES  # noqa: E402
+from bench.encode import bare_pyav  # noqa: E402
 
 
 def settings_from(args) -> VideoSettings:
@@ -60,18 +60,6 @@ def write_take(root: Path, args, n: int, seed: int, pace: float = 0.0):
     return w.stop()
 
 
-def bare_encode(frames, path: Path, fps: int, settings: VideoSettings) -> None:
-    with av.open(str(path), "w", format="mp4") as out:
-        s = out.add_stream(settings.encoder, rate=fps, options=settings.options())
-        s.width, s.height, s.pix_fmt = frames[0].shape[1], frames[0].shape[0], settings.pix_fmt
-        s.codec_context.time_base = Fraction(1, fps)
-        for i, img in enumerate(frames):
-            f = av.VideoFrame.from_ndarray(img, format="rgb24")
-            f.pts = i
-            out.mux(s.encode(f))
-        out.mux(s.encode(None))
-
-
 def bench_throughput(tmp: Path, args) -> None:
     root = tmp / "throughput"
     w = new_dataset(root, args)
@@ -81,7 +69,7 @@ def bench_throughput(tmp: Path, args) -> None:
     t0, c0 = time.perf_counter(), time.process_time()
     for per_take in clips:
         for frames in per_take:
-            bare_encode(frames, tmp / "bare.mp4", args.fps, settings)
+            bare_pyav(frames, tmp / "bare.mp4", settings, args.fps)
     bare, bare_cpu = time.perf_counter() - t0, time.process_time() - c0
     q = EncodeQueue(root, w, batch_size=args.takes, settings=settings)
     workers = EncodeWorkers(q)

@@ -17,29 +17,13 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHe
 
 from app.encoding.queue import EncodeQueue, Row
 from app.encoding.workers import EncodeWorkers, QueueSignals
+from widgets.units import fmt_bytes, fmt_duration
 
 log = logging.getLogger(__name__)
 COLUMNS = ("Take", "State", "Progress", "fps", "ETA", "Size", "Codec", "Message")
 PROGRESS_COL, STATE_COL, MESSAGE_COL = 2, 1, 7
 STATE_COLORS = {"pending": "#8a8a8a", "encoding": "#1f6fd1", "verifying": "#7a4fd1", "done": "#2e8b3d",
                 "failed": "#c62828"}
-
-
-def fmt_bytes(n: int) -> str:
-    if n <= 0:
-        return ""
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return ""
-
-
-def fmt_duration(s: float | None) -> str:
-    if s is None:
-        return ""
-    s = int(round(s))
-    return f"{s // 60}:{s % 60:02d}" if s >= 60 else f"{s} s"
 
 
 def take_label(row: Row) -> str:

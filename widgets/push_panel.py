@@ -18,27 +18,13 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog
                                QVBoxLayout, QWidget)
 
 from app.hub.push import Push, PushOptions, PushProgress
+from widgets.units import fmt_bytes, fmt_duration
 
 log = logging.getLogger(__name__)
 PHASES = {"waiting": "Waiting", "checking token": "Checking the token", "creating repo": "Creating the repo",
           "preparing": "Preparing", "hashing": "Hashing files", "uploading": "Uploading",
           "committing": "Committing", "tagging": "Tagging v3.0", "done": "Pushed", "failed": "Failed",
           "cancelled": "Cancelled"}
-
-
-def fmt_bytes(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return ""
-
-
-def fmt_eta(s: float | None) -> str:
-    if s is None:
-        return "—"
-    s = int(round(s))
-    return f"{s // 60} min {s % 60:02d} s" if s >= 60 else f"{s} s"
 
 
 class PushPanel(QWidget):
@@ -118,9 +104,9 @@ class PushPanel(QWidget):
             self.bar.setRange(0, 0)          # busy: nothing countable yet
         v = self.values
         v["Files"].setText(f"{p.files_done} / {p.files_total}")
-        v["Sent"].setText(f"{fmt_bytes(p.bytes_done)} of {fmt_bytes(p.bytes_total)}")
+        v["Sent"].setText(f"{fmt_bytes(p.bytes_done) or '0 B'} of {fmt_bytes(p.bytes_total)}")
         v["Speed"].setText(f"{fmt_bytes(p.speed)}/s" if p.speed else "—")
-        v["Time left"].setText(fmt_eta(p.eta) if p.phase == "uploading" else ("0 s" if p.phase == "done" else "—"))
+        v["Time left"].setText(fmt_duration(p.eta, missing="—") if p.phase == "uploading" else ("0 s" if p.phase == "done" else "—"))
         v["Unchanged"].setText(str(p.unchanged))
         v["Already on the Hub"].setText(str(p.resumed))
         self.message.setText(p.message)
