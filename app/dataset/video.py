@@ -23,6 +23,7 @@ from typing import Callable, Iterable, Iterator
 import av
 import numpy as np
 
+from app.cpu_priority import calling_thread_priority, undo_realtime
 from app.dataset.errors import DatasetError
 from app.dataset.stats import ImageStatsSampler, from_json, to_json
 
@@ -134,6 +135,7 @@ def encode_segment(frames: Iterable[np.ndarray], path, fps: int, settings: Video
     sampler = ImageStatsSampler(length)
     tb = Fraction(1, int(fps))
     n = 0
+    caller = calling_thread_priority()
     try:
         with av.open(str(path), "w", format="mp4") as out:
             stream = None
@@ -153,6 +155,8 @@ def encode_segment(frames: Iterable[np.ndarray], path, fps: int, settings: Video
                 if n == 0:
                     frame.pict_type = av.video.frame.PictureType.I
                 out.mux(stream.encode(frame))
+                if n == 0:  # the first encode starts the encoder's threads (see app/cpu_priority.py)
+                    undo_realtime(caller)
                 sampler.add(img)
                 n += 1
                 if progress:

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Callable
 
 from app.dataset.errors import DatasetError
+from app.cpu_priority import set_process_priority
 from app.dataset.video import SegmentInfo, VideoSettings, encode_segment, verify_segment
 
-THROTTLED_NICE = 15
 _ctx = None
 _ctx_lock = threading.Lock()
 
@@ -43,26 +43,11 @@ def available() -> bool:
     return _context() is not None and os.environ.get("TELEOP_STUDIO_ENCODE_IN_PROCESS") != "1"
 
 
-def _set_nice(pid: int, throttled: bool) -> None:
-    """Linux nice is per thread: change every thread of the child (SVT-AV1 and x264 start their own)."""
-    try:
-        tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
-    except OSError:
-        tids = [pid]
-    for tid in tids:
-        try:
-            os.setpriority(os.PRIO_PROCESS, tid, THROTTLED_NICE if throttled else 0)
-            # SCHED_IDLE: run only on a core nobody else wants (nice alone still takes a share)
-            os.sched_setscheduler(tid, os.SCHED_IDLE if throttled else os.SCHED_OTHER, os.sched_param(0))
-        except (OSError, AttributeError):  # gone, not allowed to lower it again, or no such call here
-            pass
-
-
 def _run(conn, spool_path: str, key: str, out_path: str, settings: VideoSettings, throttled: bool) -> None:
     from app.recording.spool import Spool
 
     if throttled:  # before the encoder starts its threads, so they inherit it
-        _set_nice(os.getpid(), True)
+        set_process_priority(os.getpid(), True)
     try:
         spool = Spool(Path(spool_path))
 
@@ -98,7 +83,8 @@ def encode_camera(spool, key: str, out_path: Path, settings: VideoSettings, *,
                        name=f"encode-{key}", daemon=True)
     proc.start()
     child_conn.close()
-    _set_nice(proc.pid, low)
+    set_process_priority(proc.pid, low)
+    started = False
     try:
         while True:
             if parent_conn.poll(0.03):  # also how soon a starting take demotes the encoder
@@ -107,6 +93,9 @@ def encode_camera(spool, key: str, out_path: Path, settings: VideoSettings, *,
                 except EOFError:
                     raise DatasetError(f"the encoder of {key} stopped unexpectedly (exit code {proc.exitcode})")
                 if kind == "progress":
+                    if not started:  # the encoder's threads exist now: make sure they run at ours
+                        started = True
+                        set_process_priority(proc.pid, low)
                     progress(value)
                 elif kind == "done":
                     progress(spool.length)
@@ -117,7 +106,7 @@ def encode_camera(spool, key: str, out_path: Path, settings: VideoSettings, *,
                 raise DatasetError(f"the encoder of {key} stopped unexpectedly (exit code {proc.exitcode})")
             if throttled() != low:  # a take started or stopped meanwhile: change priority now
                 low = not low
-                _set_nice(proc.pid, low)
+                set_process_priority(proc.pid, low)
     finally:
         if proc.is_alive():
             proc.kill()
