@@ -69,3 +69,19 @@ def set_process_priority(pid: int, throttled: bool) -> None:
             os.sched_setscheduler(tid, os.SCHED_IDLE if throttled else os.SCHED_OTHER, os.sched_param(0))
         except OSError:  # gone, or not allowed to raise it again
             pass
+
+
+TIMING_NICE = -10  # capture, teleop and spool threads, when the OS lets us (root or CAP_SYS_NICE)
+
+
+def favour_calling_thread() -> bool:
+    """Ask the OS to run the calling thread ahead of ordinary work (nice -10): the teleop loop and
+    the cameras keep their 33 ms slots while the machine is busy. Without the privilege to lower a
+    nice value (most desktop users) this is a no-op and returns False."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TIMING_NICE)
+        return True
+    except OSError:
+        return False

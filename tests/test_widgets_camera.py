@@ -1,4 +1,4 @@
-"""Camera view and grid: zero-copy painting, aspect ratio, overlays, frame age, automatic tiling."""
+"""Camera view and grid: scaled painting, aspect ratio, overlays, frame age, automatic tiling."""
 
 from __future__ import annotations
 
@@ -19,13 +19,16 @@ def make_frame(name="front", w=64, h=48, index=0, age=0.0, value=200) -> Frame:
     return Frame(name, img, index, time.monotonic() - age)
 
 
-def test_view_wraps_the_frame_buffer_without_copying(qtbot):
+def test_view_shows_the_frame_scaled_with_its_colours(qtbot):
     view = CameraView("front")
     qtbot.addWidget(view)
-    frame = make_frame()
-    view.set_frame(frame)
-    bits = np.frombuffer(view._image.constBits(), np.uint8)
-    assert bits.ctypes.data == frame.image.ctypes.data
+    view.resize(640, 480)
+    view.show_overlay = False
+    view.set_frame(make_frame(w=64, h=48))
+    shot = view.grab().toImage()
+    left, right = shot.pixelColor(100, 240), shot.pixelColor(540, 240)
+    assert (left.red(), left.green(), left.blue()) == (30, 200, 200)  # channel order kept
+    assert (right.red(), right.green(), right.blue()) == (200, 200, 200)
     assert view.frames_received == 1 and view.last_index == 0
 
 

@@ -1,4 +1,4 @@
-"""Live camera views: paint the rig's numpy frames as they are (QImage wraps the buffer, no copy).
+"""Live camera views: the rig's numpy frames, scaled by OpenCV off the interpreter lock and blitted.
 
 Each view keeps the frame's aspect ratio and overlays the camera name, the frame rate that reaches
 the screen, and the frame's age when painted (capture-to-display latency). CameraGrid tiles any
@@ -8,9 +8,12 @@ number of views, choosing the column count that makes the pictures largest.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from collections import deque
 
+import cv2
+import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QGridLayout, QSizePolicy, QWidget
@@ -30,7 +33,9 @@ class CameraView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(96, 72)
         self._frame: Frame | None = None
-        self._image: QImage | None = None  # wraps self._frame.image; lives exactly as long
+        self._scaled_key: tuple | None = None
+        self._scaled_buf: np.ndarray | None = None  # the memory self._scaled_img points at
+        self._scaled_img: QImage | None = None
         self._arrivals: deque[float] = deque(maxlen=31)
         self._received_at = 0.0
         # observable counters (tests, bench, status bar)
@@ -41,12 +46,7 @@ class CameraView(QWidget):
 
     # -- data -------------------------------------------------------------------------------------
     def set_frame(self, frame: Frame) -> None:
-        img = frame.image
-        h, w = img.shape[:2]
-        # The frame is read-only and immutable once published, so wrapping its buffer is safe;
-        # keeping self._frame alive keeps the memory the QImage points at alive.
         self._frame = frame
-        self._image = QImage(img.data, w, h, img.strides[0], QImage.Format.Format_RGB888)
         self._received_at = time.monotonic()
         self._arrivals.append(frame.t_capture)
         self.frames_received += 1
@@ -80,13 +80,12 @@ class CameraView(QWidget):
         self.paint_count += 1
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(17, 19, 23))
-        if self._image is None:
+        if self._frame is None:
             self._draw_centered(p, f"{self.name}\nwaiting for frames…")
             p.end()
             return
         target = self.image_rect()
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-        p.drawImage(target, self._image)
+        p.drawImage(target.topLeft(), self._scaled(target.size().toSize()))
         self.last_age_ms = (time.monotonic() - self._frame.t_capture) * 1000
         if self.is_stale():
             p.fillRect(target, QColor(0, 0, 0, 150))
@@ -94,6 +93,27 @@ class CameraView(QWidget):
         if self.show_overlay:
             self._draw_overlay(p, target)
         p.end()
+
+    def _scaled(self, size: QSize) -> QImage:
+        """The frame at the size it is shown. OpenCV scales it with the interpreter lock released;
+        QPainter's smooth scaling held the lock for 3-5 ms per camera, and the teleop loop waited
+        that long (bench/teleop_loop.py). What is left under the lock is a plain 32-bit blit."""
+        key = (id(self._frame), size.width(), size.height())
+        if self._scaled_key != key:
+            img = self._frame.image
+            w, h = max(1, size.width()), max(1, size.height())
+            if (w, h) != (img.shape[1], img.shape[0]):
+                shrink = w < img.shape[1]
+                img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+            if sys.byteorder == "little":  # Format_RGB32 is 0xffRRGGBB: bytes B, G, R, X
+                self._scaled_buf = cv2.cvtColor(img, cv2.COLOR_RGB2BGRA)
+                fmt = QImage.Format.Format_RGB32
+            else:
+                self._scaled_buf, fmt = np.ascontiguousarray(img), QImage.Format.Format_RGB888
+            buf = self._scaled_buf
+            self._scaled_img = QImage(buf.data, buf.shape[1], buf.shape[0], buf.strides[0], fmt)
+            self._scaled_key = key
+        return self._scaled_img
 
     def _draw_overlay(self, p: QPainter, target: QRectF) -> None:
         font = QFont(self.font())

@@ -18,6 +18,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from app.cpu_priority import favour_calling_thread
 from app.recording.disk import DiskGuard, is_disk_full
 from app.recording.health import EpisodeHealth, HealthMeter
 from app.recording.spool import Spool, SpoolWriter
@@ -101,6 +102,7 @@ class TakeRecorder:
 
     # -- spool-writer thread ------------------------------------------------------------------
     def _run(self) -> None:
+        favour_calling_thread()
         writer = None
         try:
             dims = {k: (h, w) for k, (_, h, w) in self.cameras.items()}

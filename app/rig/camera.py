@@ -14,6 +14,7 @@ from typing import Callable
 
 import numpy as np
 
+from app.cpu_priority import favour_calling_thread
 from app.rig.samples import Frame
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ class CameraSource:
         self._thread = None
 
     def _run(self) -> None:
+        favour_calling_thread()
         index = 0
         while not self._stop.is_set():
             if not self.connected:

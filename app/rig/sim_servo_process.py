@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.cpu_priority import favour_calling_thread
 from app.rig.sim_servo_bus import SimServoBus, _links_dir
 
 _serial = itertools.count()
@@ -101,6 +102,7 @@ _METHODS = {"move_by_hand", "jog", "pose", "torque_enabled", "inject", "clear_fa
 
 def _child(argv: list[str]) -> int:
     role, port, seed = argv[0], argv[1], None if argv[2] == "None" else int(argv[2])
+    favour_calling_thread()  # before the bus starts its threads: they stand in for hardware, which never waits for a CPU
     bus = SimServoBus(role, link=port, seed=seed)
     print("ready", bus.pty_path, flush=True)
     try:

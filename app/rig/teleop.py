@@ -15,6 +15,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from app.cpu_priority import favour_calling_thread
 from app.rig.arm import Arm
 from app.rig.camera import CameraSource
 from app.rig.samples import Tick
@@ -104,6 +105,7 @@ class TeleopLoop:
             return False
 
     def _run(self) -> None:
+        favour_calling_thread()
         period = 1.0 / self.fps
         next_t = time.monotonic()
         prev_start: float | None = None

@@ -1,4 +1,5 @@
-"""Encoder threads never run at real-time priority (SVT-AV1 asks for SCHED_FIFO 99 when it may)."""
+"""Thread priorities: encoder threads never run real-time (SVT-AV1 asks for SCHED_FIFO 99 when it may);
+timing threads (teleop, cameras, spool, simulated servos) are favoured when the OS allows."""
 
 import os
 import sys
@@ -89,3 +90,24 @@ def _sleep():
     import time
 
     time.sleep(30)
+
+
+def test_timing_threads_are_favoured_when_the_os_allows():
+    import threading
+
+    from app.cpu_priority import favour_calling_thread
+
+    out = {}
+
+    def worker():
+        out["granted"] = favour_calling_thread()
+        out["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    if os.geteuid() == 0:
+        assert out == {"granted": True, "nice": -10}
+    else:  # an ordinary user may not lower a nice value: nothing changes, nothing fails
+        assert out["granted"] is False
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) != -10  # only that thread
