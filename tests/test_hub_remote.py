@@ -72,7 +72,7 @@ def test_cache_stays_within_its_bound(hub, tmp_path):  # noqa: F811
     for i in range(0, 75, 5):
         r.frame(2, CAMS[0], i)
     assert 0 < small.total_bytes <= 40_000
-    assert sum(p.stat().st_size for p in small.directory.rglob("*.blk")) <= 40_000
+    assert sum(p.stat().st_size for p in small.directory.rglob("*.rng")) <= 40_000
 
 
 def test_not_found_revision_gated_and_no_token_in_logs(hub, cache, fixtures_dir, caplog, monkeypatch):  # noqa: F811

@@ -37,7 +37,7 @@ class BrowserPanel(QWidget):
     def __init__(self, settings, parent: QWidget | None = None):
         super().__init__(parent)
         self.settings = settings
-        self.tasks = QtTasks(TaskPool(workers=3, name="datasets"), self)
+        self.tasks = QtTasks(TaskPool(workers=4, name="datasets"), self)
         self.reader: DatasetReader | None = None
         self.title = ""
         self.cache = RangeCache(max_bytes=int(settings.value(CACHE_MB_KEY, 2048)) * 1024 * 1024)
@@ -222,9 +222,13 @@ class BrowserPanel(QWidget):
         self.open_episode(self.table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole))
 
     def open_episode(self, index: int) -> None:
+        """Rows and the first frame of every camera load at the same time; the viewer appears with
+        the rows and finds the frames decoded (or being decoded: EpisodeFrames decodes each once)."""
         episode = EpisodeFrames(self.reader, index)
         self.tasks.run(episode.rows, channel="episode", on_error=self.show_error,
                        on_done=lambda rows: self.viewer.set_episode(episode, rows))
+        for key in episode.cameras:
+            self.tasks.run(episode.load, key, 0, channel=f"first:{key}")
 
     # -- messages ----------------------------------------------------------------------------------
     def show_message(self, text: str) -> None:

@@ -1,15 +1,19 @@
 """DatasetReader: read a LeRobot v3.0 dataset through an fsspec filesystem (local by default).
 
 Every file access goes through `fs.open(root + "/" + relpath)`, so huggingface_hub's HfFileSystem
-(root "datasets/<repo_id>@<revision>") plugs in unchanged. For a local root the reader first runs
-commit recovery (app/dataset/commit.py) unless a live writer holds the dataset. Metadata is validated
-before any path built from it is opened: hostile templates, absolute paths, '..', absurd shapes or
-counts raise DatasetError.
+(root "datasets/<repo_id>@<revision>") plugs in unchanged. A filesystem with a `prefetch(path,
+ranges)` method (app.hub.remote_fs) is told the byte ranges about to be read first, so they come in
+one parallel round trip instead of one request per read: an episode's parquet column chunks (from
+the footer), and its video samples (from the mp4 sample table, app.hub.mp4_index). For a local
+root the reader first runs commit recovery (app/dataset/commit.py) unless a live writer holds the
+dataset. Metadata is validated before any path built from it is opened: hostile templates, absolute
+paths, '..', absurd shapes or counts raise DatasetError.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +28,10 @@ from app.dataset import layout as L
 from app.dataset.errors import DatasetError
 from app.dataset.features import DEFAULT_FEATURES, check_features, video_keys
 from app.dataset.video import FrameDecoder
+from app.hub.mp4_index import Mp4Error, Mp4Index, load_index
+
+log = logging.getLogger(__name__)
+FRAMES_AHEAD = 3       # samples a frame-threaded decoder reads past the frame it returns
 
 
 @dataclass
@@ -96,7 +104,9 @@ class DatasetReader:
         self.video_keys: list[str] = video_keys(self.features)
         self.tasks: list[str] = self._tasks()
         self.episodes: list[EpisodeInfo] = self._episodes()
-        self._decoders: dict[str, FrameDecoder] = {}
+        self._decoders: dict[str, tuple[FrameDecoder, object]] = {}   # path -> (decoder, its file)
+        self._locks: dict[str, threading.Lock] = {}                     # one per camera file
+        self._indexes: dict[str, Mp4Index | None] = {}
         self._dlock = threading.Lock()
 
     # ---------------------------------------------------------------- files
@@ -110,6 +120,25 @@ class DatasetReader:
             raise DatasetError(f"{rel} is missing") from None
         except OSError as exc:
             raise DatasetError(f"cannot open {rel}: {exc}") from exc
+
+    def _prefetch(self, rel: str, ranges, wait: bool = True) -> list:
+        """Tell a remote filesystem which bytes of `rel` are about to be read (no-op on local disk)."""
+        prefetch = getattr(self.fs, "prefetch", None)
+        if prefetch is None or not ranges:
+            return []
+        return prefetch(self.path(rel), ranges, wait)
+
+    def _prefetch_columns(self, rel: str, pf: pq.ParquetFile, groups, columns) -> None:
+        md, ranges = pf.metadata, []
+        for g in groups:
+            rg = md.row_group(g)
+            for j in range(rg.num_columns):
+                c = rg.column(j)
+                p = c.path_in_schema
+                if columns is None or any(p == n or p.startswith(n + ".") for n in columns):
+                    start = c.dictionary_page_offset if c.has_dictionary_page else c.data_page_offset
+                    ranges.append((start, start + c.total_compressed_size))
+        self._prefetch(rel, sorted(ranges))
 
     def _json(self, rel: str) -> dict:
         try:
@@ -150,6 +179,7 @@ class DatasetReader:
                 try:
                     pf = pq.ParquetFile(f)
                     cols = [c for c in pf.schema_arrow.names if not c.startswith("stats/")]
+                    self._prefetch_columns(rel, pf, range(pf.metadata.num_row_groups), cols)
                     rows = pf.read(columns=cols).to_pylist()
                 except (pa.ArrowInvalid, OSError) as exc:
                     raise DatasetError(f"{rel} is not a readable parquet file: {exc}") from exc
@@ -196,7 +226,9 @@ class DatasetReader:
                     st = md.row_group(g).column(idx_col).statistics if idx_col >= 0 else None
                     if st is None or not st.has_min_max or (st.min < ep.to_index and st.max >= ep.from_index):
                         groups.append(g)
-                table = pf.read_row_groups(groups, columns=columns and list(dict.fromkeys(columns + ["index"])))
+                columns_read = columns and list(dict.fromkeys(columns + ["index"]))
+                self._prefetch_columns(ep.data_file, pf, groups, columns_read)
+                table = pf.read_row_groups(groups, columns=columns_read)
             except (pa.ArrowInvalid, OSError) as exc:
                 raise DatasetError(f"{ep.data_file} is not a readable parquet file: {exc}") from exc
         idx = table.column("index")
@@ -208,13 +240,72 @@ class DatasetReader:
         return table.select(columns) if columns else table
 
     # ---------------------------------------------------------------- frames
-    def _decoder(self, rel: str) -> FrameDecoder:
-        dec = self._decoders.get(rel)
-        if dec is None:
-            if len(self._decoders) >= 8:
-                self._decoders.pop(next(iter(self._decoders))).close()
-            dec = self._decoders[rel] = FrameDecoder(self.open(rel), rel)
-        return dec
+    def _index(self, rel: str) -> Mp4Index | None:
+        """A camera file's sample table, to plan its byte ranges; only for a filesystem that
+        prefetches (None otherwise, or when the file is not an mp4 this can index)."""
+        if not hasattr(self.fs, "prefetch"):
+            return None
+        with self._dlock:
+            if rel in self._indexes:
+                return self._indexes[rel]
+        with self.open(rel) as f:
+            size = f.seek(0, 2)
+
+            def read(a: int, b: int) -> bytes:
+                f.seek(a)
+                return f.read(b - a)
+            try:
+                index = load_index(read, size)
+            except Mp4Error as exc:
+                log.info("%s: no sample table (%s); reading it without a plan", rel, exc)
+                index = None
+        with self._dlock:
+            return self._indexes.setdefault(rel, index)
+
+    def _video_file(self, ref: VideoSegmentRef, t0: float, t1: float, opening: bool):
+        """Fetch the bytes decoding [t0, t1) of a segment reads (remote only), in parallel requests
+        without waiting; returns (the pending requests, the extent to keep read-ahead in)."""
+        index = self._index(ref.path)
+        if index is None:
+            return [], None
+        ranges = index.span(t0, t1, after=FRAMES_AHEAD) + (index.opening() if opening else [])
+        return self._prefetch(ref.path, ranges, wait=False), index.extent(ref.from_ts, ref.to_ts)
+
+    def _open_video(self, rel: str, window):
+        f = self.open(rel)
+        if hasattr(f, "partial_reads"):     # PyAV takes short reads: never wait for unplanned bytes
+            f.partial_reads, f.window = True, window
+        try:
+            return FrameDecoder(f, rel), f
+        except BaseException:
+            f.close()
+            raise
+
+    def _decoder(self, rel: str, window) -> tuple[FrameDecoder, object]:
+        """The frame-by-time decoder of a camera file; the caller holds the file's lock."""
+        entry = self._decoders.get(rel)
+        if entry is None:
+            with self._dlock:
+                if len(self._decoders) >= 8:
+                    self._evict_one()
+            entry = self._open_video(rel, window)
+            with self._dlock:
+                self._decoders[rel] = entry
+        elif hasattr(entry[1], "window"):
+            entry[1].window = window
+        return entry
+
+    def _evict_one(self) -> None:
+        for rel in list(self._decoders):
+            lock = self._locks[rel]
+            if lock.acquire(blocking=False):      # never close a decoder another thread is using
+                try:
+                    dec, f = self._decoders.pop(rel)
+                    dec.close()
+                    f.close()
+                finally:
+                    lock.release()
+                return
 
     def frame_time(self, e: int, video_key: str, frame_index: int) -> float:
         ep = self.episodes[e]
@@ -223,21 +314,41 @@ class DatasetReader:
         return ep.videos[video_key].from_ts + float(np.float32(frame_index / self.fps))
 
     def frame(self, e: int, video_key: str, frame_index: int) -> np.ndarray:
-        """HxWx3 uint8 RGB frame of an episode, found by timestamp (1e-4 s) after a keyframe seek."""
+        """HxWx3 uint8 RGB frame of an episode, found by timestamp (1e-4 s) after a keyframe seek.
+        Cameras decode in parallel (one lock per camera file)."""
         t = self.frame_time(e, video_key, frame_index)
+        ref = self.episodes[e].videos[video_key]
         with self._dlock:
-            return self._decoder(self.episodes[e].videos[video_key].path).frame_at(t)
+            lock = self._locks.setdefault(ref.path, threading.Lock())
+        with lock:
+            pending, window = self._video_file(ref, t, t + 0.5 / self.fps, ref.path not in self._decoders)
+            for p in pending:
+                p.result()
+            dec, _ = self._decoder(ref.path, window)
+            return dec.frame_at(t)
 
     def iter_frames(self, e: int, video_key: str, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
-        """Frames start..stop-1 of an episode, decoded sequentially (its own decoder, thread-safe)."""
+        """Frames start..stop-1 of an episode, decoded sequentially (its own decoder, thread-safe).
+        Over a remote filesystem the run's samples are asked for at once, when this is called;
+        decoding starts at the first `next` and waits only for the bytes it needs."""
         ep = self.episodes[e]
         stop = ep.length if stop is None else min(stop, ep.length)
         if start >= stop:
-            return
+            return iter(())
         ref = ep.videos[video_key]
         t0 = self.frame_time(e, video_key, start)
         t1 = ref.from_ts + stop / self.fps
-        dec = FrameDecoder(self.open(ref.path), ref.path)
+        pending, window = self._video_file(ref, t0, t1, opening=True)
+        return self._decode_run(e, video_key, start, stop, t0, t1, pending, window)
+
+    def _decode_run(self, e, video_key, start, stop, t0, t1, pending, window) -> Iterator[np.ndarray]:
+        ref = self.episodes[e].videos[video_key]
+        try:
+            dec, f = self._open_video(ref.path, window)
+        except BaseException:
+            for p in pending:
+                p.cancel()
+            raise
         try:
             n = start
             for t, img in dec.frames_between(t0, t1):
@@ -249,10 +360,14 @@ class DatasetReader:
             if n != stop:
                 raise DatasetError(f"{ref.path}: episode {e} ends after {n} frames, expected {stop}")
         finally:
+            for p in pending:
+                p.cancel()
             dec.close()
+            f.close()
 
     def close(self) -> None:
         with self._dlock:
-            for d in self._decoders.values():
+            for d, f in self._decoders.values():
                 d.close()
+                f.close()
             self._decoders.clear()

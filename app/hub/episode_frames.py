@@ -3,6 +3,10 @@
 The same code serves local and Hub datasets (the reader's filesystem decides). `load` decodes one
 frame by timestamp; `prefetch` decodes a run of frames sequentially (far cheaper than seeking per
 frame) and checks for cancellation between frames, so a scrub that moves on stops it early.
+
+The frame under the cursor comes first: a prefetch asks for its bytes at once (the network works in
+parallel) but decodes only while no `load` is running, so on two cores a seek does not share the
+CPU with the decoding of the frames around it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ class EpisodeFrames:
         self.capacity = capacity                 # frames kept per camera
         self._frames: dict[str, OrderedDict[int, np.ndarray]] = {k: OrderedDict() for k in self.cameras}
         self._lock = threading.Lock()
+        self._loading: set[tuple[str, int]] = set()     # frames a `load` is decoding right now
+        self._no_loads = threading.Condition(self._lock)
         self.decoded = 0                         # frames decoded (tests and bench count work)
 
     def rows(self) -> dict[str, np.ndarray]:
@@ -53,11 +59,30 @@ class EpisodeFrames:
             self.decoded += 1
 
     def load(self, key: str, i: int) -> tuple[int, np.ndarray]:
-        frame = self.cached(key, i)
-        if frame is None:
+        """Frame i of a camera, decoded once even when asked for twice at the same time (the panel
+        warms frame 0 while the rows load, then the viewer asks for it)."""
+        with self._lock:
+            while (key, i) in self._loading:
+                self._no_loads.wait()
+            frame = self._frames[key].get(i)
+            if frame is not None:
+                self._frames[key].move_to_end(i)
+                return i, frame
+            self._loading.add((key, i))
+        try:
             frame = self.reader.frame(self.episode, key, i)
             self._store(key, i, frame)
+        finally:
+            with self._lock:
+                self._loading.discard((key, i))
+                self._no_loads.notify_all()
         return i, frame
+
+    def _yield_to_loads(self) -> None:
+        with self._lock:
+            while self._loading:
+                self._no_loads.wait(0.05)
+                check_cancelled()
 
     def missing(self, key: str, start: int, stop: int) -> tuple[int, int] | None:
         """The smallest [a, b) inside [start, stop) holding every frame not cached yet."""
@@ -72,8 +97,11 @@ class EpisodeFrames:
         if span is None:
             return 0
         added = 0
-        for n, frame in enumerate(self.reader.iter_frames(self.episode, key, *span), span[0]):
+        frames = self.reader.iter_frames(self.episode, key, *span)     # its bytes are on their way
+        self._yield_to_loads()
+        for n, frame in enumerate(frames, span[0]):
             check_cancelled()
             self._store(key, n, frame)
             added += 1
+            self._yield_to_loads()
         return added

@@ -4,8 +4,12 @@ Why ours and not huggingface_hub's HfFileSystem directly (bench/hub_scrub.py mea
 - One request lists the whole repo: `dataset_info(files_metadata=True)` gives every path and size,
   pinned to a commit sha. HfFileSystem resolves the revision, then lists each directory and probes
   each file before its first byte, which at 50 ms per request costs most of the "open" budget.
-- Ranges are read through `RangeCache` (fixed blocks on disk, keyed by commit sha): a revisit makes
-  no request at all, and a dataset seen once opens offline from its remembered file list.
+- Ranges are read through `RangeCache` (any byte range, on disk, keyed by commit sha): a revisit
+  makes no request at all, and a dataset seen once opens offline from its remembered file list.
+- Readers that know which bytes they will read (the parquet footer says where an episode's column
+  chunks are, an mp4's sample table where its frames are) ask for exactly those with `prefetch`, in
+  parallel, before reading them; other reads fetch what they ask for, a small file whole, and grow
+  a read-ahead while they go on sequentially (`HubFile`).
 - Reads go through huggingface_hub's own HTTP session and headers (token from `hf auth login`),
   with one quick retry instead of its long back-off, so a cut connection shows an error in seconds.
 
@@ -14,13 +18,15 @@ Paths are "<repo_id>@<revision>/<path in repo>" (`fs.root` + "/" + path); bare r
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import posixpath
 import threading
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 
-from fsspec.spec import AbstractBufferedFile, AbstractFileSystem
+from fsspec.spec import AbstractFileSystem
 
 from app.hub.errors import HubError
 from app.hub.range_cache import RangeCache, file_key
@@ -28,6 +34,8 @@ from app.hub.range_cache import RangeCache, file_key
 log = logging.getLogger(__name__)
 DEFAULT_REVISION = "v3.0"
 DEFAULT_TIMEOUT = 10.0
+PART = 2 * 1024 * 1024          # a prefetched range longer than this goes out as parallel requests
+FOOTER = 64 * 1024              # parquet footer guess (what pyarrow reads first)
 
 
 @dataclass
@@ -39,6 +47,26 @@ class Manifest:
     tags: list[str] = field(default_factory=list)
     offline: bool = False                 # read from the cache, the Hub was not reachable
     note: str = ""                        # e.g. "no v3.0 tag: showing main"
+
+
+_SLOTS = threading.BoundedSemaphore(8)     # requests in flight for prefetches, all datasets
+
+
+def _spawn(fn, *args) -> Future:
+    """Run fn on a thread of its own that ends with it (no pool left behind when a dataset is
+    dropped); at most 8 at a time. Cancelling the future before it starts skips it."""
+    future: Future = Future()
+
+    def run():
+        with _SLOTS:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:
+                future.set_exception(exc)
+    threading.Thread(target=run, name="hub-fetch", daemon=True).start()
+    return future
 
 
 def _is_network_error(exc: BaseException) -> bool:
@@ -109,8 +137,7 @@ class HubFileSystem(AbstractFileSystem):
         rel = self._rel(path)
         if rel not in self.manifest.files:
             raise FileNotFoundError(f"{rel} is not a file of {self.root}")
-        return CachedHubFile(self, rel, mode, block_size=self.range_cache.block_size,
-                             cache_type="readahead", size=self.manifest.files[rel])
+        return HubFile(self, rel)
 
     def fetch(self, rel: str, start: int, end: int) -> bytes:
         """Bytes [start, end) of a repo file over HTTP (huggingface_hub's session and headers)."""
@@ -138,15 +165,108 @@ class HubFileSystem(AbstractFileSystem):
             raise HubError(f"{rel} is shorter on the Hub than its listed size (truncated upload?)")
         return data
 
-    def read_range(self, rel: str, start: int, end: int) -> bytes:
+    def _key(self, rel: str) -> str:
         m = self.manifest
-        key = file_key(self.endpoint, m.repo_id, m.commit, rel)
-        return self.range_cache.read(key, start, end, m.files[rel], lambda a, b: self.fetch(rel, a, b))
+        return file_key(self.endpoint, m.repo_id, m.commit, rel)
+
+    def read_range(self, rel: str, start: int, end: int, span: tuple[int, int] | None = None) -> bytes:
+        """Bytes [start, end) of a repo file; a missing part may be fetched as wide as `span`."""
+        return self.range_cache.read(self._key(rel), start, end, self.manifest.files[rel],
+                                     lambda a, b: self.fetch(rel, a, b), span)
+
+    def cached_prefix(self, rel: str, start: int, end: int, wait: bool = False) -> int:
+        """How many bytes from `start` are cached; with `wait`, after a fetch in flight there lands."""
+        key = self._key(rel)
+        have = self.range_cache.cached_prefix(key, start, end)
+        if not have and wait and self.range_cache.wait_inflight(key, start):
+            have = self.range_cache.cached_prefix(key, start, end)
+        return have
+
+    def prefetch(self, path: str, ranges, wait_for: bool = True) -> list:
+        """Fetch the missing parts of byte ranges of a file into the cache, in parallel requests.
+
+        Readers call this with the ranges they are about to read (a local filesystem has no
+        `prefetch`, so the same reader code does nothing there). Returns the futures when not
+        `wait_for`; otherwise waits and raises the first failure."""
+        rel = self._rel(path)
+        size, key = self.manifest.files[rel], self._key(rel)
+        parts = []
+        for a, b in ranges:
+            for lo, hi in self.range_cache.missing(key, max(0, a), min(size, b)):
+                parts += [(x, min(hi, x + PART)) for x in range(lo, hi, PART)]
+        futures = [_spawn(self.read_range, rel, a, b) for a, b in parts]
+        if wait_for:
+            wait(futures)
+            for f in futures:
+                f.result()
+        return futures
 
 
-class CachedHubFile(AbstractBufferedFile):
-    def _fetch_range(self, start, end):
-        return self.fs.read_range(self.path, start, end)
+class HubFile(io.RawIOBase):
+    """A repo file read through the range cache.
+
+    A read that misses fetches what it asks for; a file no larger than a cache block is fetched
+    whole (metadata, small parquet files); reads that follow each other grow a read-ahead (64 KiB,
+    doubling up to 4 blocks, like an OS) that stays inside `window` when one is set (the byte
+    extent of the episode being decoded). With `partial_reads`, a read returns the cached bytes at
+    the position instead of waiting for the rest: PyAV accepts short reads, and FFmpeg's 32 KiB
+    buffer would otherwise ask for bytes past a range planned with `HubFileSystem.prefetch`.
+    """
+
+    def __init__(self, fs: HubFileSystem, rel: str):
+        super().__init__()
+        self.fs, self.rel, self.size = fs, rel, fs.manifest.files[rel]
+        self.pos = 0
+        self.partial_reads = False
+        self.window: tuple[int, int] | None = None
+        self._next, self._ahead = -1, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        pos = offset + (0 if whence == 0 else self.pos if whence == 1 else self.size)
+        if pos < 0:
+            raise ValueError("negative seek position")
+        self.pos = pos
+        return pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def _span(self, pos: int, end: int) -> tuple[int, int]:
+        block = self.fs.range_cache.block_size
+        if self.size <= block:
+            return 0, self.size
+        self._ahead = min(max(2 * self._ahead, 64 * 1024), 4 * block) if pos == self._next else 0
+        hi = end + self._ahead
+        if self.window and self.window[0] <= pos < self.window[1]:
+            hi = min(hi, max(end, self.window[1]))
+        return pos, hi
+
+    def read(self, n: int = -1) -> bytes:
+        pos = self.pos
+        end = self.size if n is None or n < 0 else min(self.size, pos + n)
+        if pos >= end:
+            return b""
+        have = self.fs.cached_prefix(self.rel, pos, end, wait=self.partial_reads)
+        if have == end - pos or (have and self.partial_reads):
+            data = self.fs.read_range(self.rel, pos, pos + have)
+        else:
+            data = self.fs.read_range(self.rel, pos, end, self._span(pos, end))
+        self.pos = self._next = pos + len(data)
+        return data
+
+    def readall(self) -> bytes:
+        return self.read(-1)
+
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        b[:len(data)] = data
+        return len(data)
 
 
 # -- opening --------------------------------------------------------------------------------------
@@ -215,6 +335,8 @@ def _open(repo_id, revision, cache, endpoint, token, timeout) -> HubFileSystem:
     fs = HubFileSystem(manifest, cache, endpoint, token, timeout)
     if "meta/info.json" not in manifest.files:
         raise HubError(f"{repo_id} is not a LeRobot dataset (it has no meta/info.json).")
+    if not manifest.offline:
+        _warm_metadata(fs)
     try:
         version = str(json.loads(fs.cat_file(fs.root + "/meta/info.json")).get("codebase_version", ""))
     except (ValueError, AttributeError):
@@ -229,3 +351,17 @@ def _open(repo_id, revision, cache, endpoint, token, timeout) -> HubFileSystem:
                                    if k not in ("offline", "note")}))
         tmp.replace(saved)
     return fs
+
+
+def _warm_metadata(fs: HubFileSystem) -> None:
+    """Fetch what DatasetReader reads first, all at once: info.json, and tasks and episodes parquet
+    whole when small, else their footers (one round trip instead of one per file)."""
+    block, futures = fs.range_cache.block_size, []
+    for rel, size in fs.manifest.files.items():
+        if rel in ("meta/info.json", "meta/tasks.parquet") or (
+                rel.startswith("meta/episodes/") and rel.endswith(".parquet")):
+            start = 0 if size <= block or rel.endswith(".json") else size - FOOTER
+            futures += fs.prefetch(rel, [(start, size)], wait_for=False)
+    wait(futures)
+    for f in futures:
+        f.result()

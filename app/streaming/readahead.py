@@ -1,10 +1,10 @@
 """Read-ahead for remote video files: fetch the blocks after the read position in parallel.
 
-A decoder reads an mp4 front to back in small pieces. Over the Hub each missing 256 KiB block of the
-range cache is one request, so a lone reader waits one round trip per block (50 ms each at 50 ms
-latency: ~5 MB/s). This wrapper keeps the next `ahead` blocks in flight on a small shared thread
-pool, so the round trips overlap; reads then find their blocks in the range cache. After a seek the
-window simply moves with the position.
+A decoder reads an mp4 front to back in small pieces. Over the Hub a lone reader waits one round
+trip per miss (50 ms each at 50 ms latency, even with the file's growing read-ahead). This wrapper
+keeps the next `ahead` blocks (the range cache's block size, 256 KiB) in flight on a small shared
+thread pool, so the round trips overlap; reads then find their bytes in the range cache. After a
+seek the window simply moves with the position.
 """
 
 from __future__ import annotations
