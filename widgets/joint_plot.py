@@ -6,6 +6,7 @@ rate, so plotting costs the same whether the rig runs at 30 Hz or 200 Hz.
 
 from __future__ import annotations
 
+import time
 from typing import Iterable
 
 import numpy as np
@@ -68,6 +69,8 @@ class JointPlot(QWidget):
         self.samples_received = 0
         self.redraw_count = 0
         self._dirty = False
+        self._min_interval = 0.8 / refresh_hz
+        self._last_redraw = 0.0
 
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
@@ -186,6 +189,11 @@ class JointPlot(QWidget):
         self.history.extend(t, action, state)
         self.samples_received += len(ticks)
         self._dirty = True
+        # Redraw now, right after the teleop cycle that made these samples, rather than on a timer of
+        # its own phase: the GUI holds the interpreter lock while it paints, and a paint that lands on
+        # the moment the teleop loop wakes delays that cycle (bench/teleop_loop.py).
+        if time.monotonic() - self._last_redraw >= self._min_interval:
+            self.redraw()
 
     def _set_joint_visible(self, joint: int, visible: bool) -> None:
         self.follower_curves[joint].setVisible(visible)
@@ -200,6 +208,7 @@ class JointPlot(QWidget):
         if not self._dirty or self.paused or not self.isVisible():
             return
         self._dirty = False
+        self._last_redraw = time.monotonic()
         t, action, state = self.history.window(self.window_s)
         x = t - t[-1]
         for j, (follower, leader) in enumerate(zip(self.follower_curves, self.leader_curves)):
