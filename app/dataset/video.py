@@ -48,8 +48,13 @@ class VideoSettings:
     def encoder(self) -> str:
         return _ENCODER.get(self.codec, self.codec)
 
-    def options(self, throttled: bool = False) -> dict[str, str]:
+    def options(self, throttled: bool = False, threads: int | None = None) -> dict[str, str]:
+        """threads: the encoder's thread count (SVT-AV1 lp, x264/x265 threads), for encoders that
+        share the machine; None leaves the encoder's default (all cores). Throttled means 1.
+        SVT-AV1 writes the same bitstream whatever the count; x264's differs a little (frame threads)."""
         enc = self.encoder
+        if throttled:
+            threads = 1
         opts: dict[str, str] = {}
         if self.g is not None:
             opts["g"] = str(self.g)
@@ -62,14 +67,14 @@ class VideoSettings:
         if enc == "libsvtav1":
             if self.fast_decode:
                 svt.append(f"fast-decode={self.fast_decode}")
-            if throttled:
-                svt.append("lp=1")
+            if threads:
+                svt.append(f"lp={int(threads)}")
         else:
             opts["bf"] = "0"
             if self.fast_decode:
                 opts["tune"] = "fastdecode"
-            if throttled:
-                opts["threads"] = "1"
+            if threads:
+                opts["threads"] = str(int(threads))
         if enc == "libx265":
             opts["x265-params"] = "log-level=error"
         extra = {str(k): str(v) for k, v in self.extra_options.items()}
@@ -125,8 +130,9 @@ def load_segment_stats(path: Path) -> dict | None:
 
 def encode_segment(frames: Iterable[np.ndarray], path, fps: int, settings: VideoSettings | None = None,
                    throttled: bool = False, progress: Callable[[int], None] | None = None,
-                   length: int | None = None) -> SegmentInfo:
-    """Encode HxWx3 uint8 RGB frames into a one-episode mp4; image stats are sampled on the way."""
+                   length: int | None = None, threads: int | None = None) -> SegmentInfo:
+    """Encode HxWx3 uint8 RGB frames into a one-episode mp4; image stats are sampled on the way.
+    threads: see VideoSettings.options."""
     settings = settings or VideoSettings()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -144,7 +150,7 @@ def encode_segment(frames: Iterable[np.ndarray], path, fps: int, settings: Video
                 if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
                     raise DatasetError(f"frame {n}: expected HxWx3 uint8 RGB, got {img.shape} {img.dtype}")
                 if stream is None:
-                    stream = out.add_stream(settings.encoder, rate=int(fps), options=settings.options(throttled))
+                    stream = out.add_stream(settings.encoder, rate=int(fps), options=settings.options(throttled, threads))
                     stream.width, stream.height = img.shape[1], img.shape[0]
                     stream.pix_fmt = settings.pix_fmt
                     stream.codec_context.time_base = tb
@@ -190,17 +196,20 @@ def _stream_codec(stream) -> str:
     return {"libdav1d": "av1", "libaom-av1": "av1", "libsvtav1": "av1"}.get(name, name)
 
 
-def verify_segment(path, expected_frames: int, fps: int, with_stats: bool = False) -> SegmentInfo:
+def verify_segment(path, expected_frames: int, fps: int, with_stats: bool = False,
+                   threads: int | None = None) -> SegmentInfo:
     """Decode a segment and check it: frame count, frame n at n/fps (1e-4 s), keyframe first.
 
     Raises DatasetError naming the first problem. with_stats also computes image stats (for segments
-    without a stats sidecar)."""
+    without a stats sidecar). threads: decoder threads (None: the decoder's default)."""
     info = probe_segment(path)
     sampler = ImageStatsSampler(expected_frames) if with_stats else None
     n = 0
     try:
         with av.open(str(path)) as c:
             s = c.streams.video[0]
+            if threads is not None:
+                s.codec_context.thread_count = threads
             for frame in c.decode(s):
                 if n == 0 and not frame.key_frame:
                     raise DatasetError(f"{Path(path).name}: the first frame is not a keyframe")

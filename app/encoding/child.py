@@ -1,4 +1,4 @@
-"""Encode one camera of a take in a child process, so encoding never competes with capture for the GIL.
+"""Encode each camera of a take in a child process, so encoding never competes with capture for the GIL.
 
 Measured on the 2-core machine (bench/record_session.py): with the encoder on a thread of the studio
 process, takes recorded while the previous one encoded lost 3-19 % of their camera frames, even with
@@ -6,10 +6,21 @@ SVT-AV1 at lp=1 and the thread's nice raised; the encoder thread holds the inter
 frames and the capture threads wait for it. A child process has its own interpreter, and its OS
 priority can be lowered the moment a take starts, even in the middle of an encode.
 
-The QThread worker still owns the job: it starts the child, relays its progress, changes its
-priority when the throttle changes, and kills it on cancel. Children come from a forkserver started
-before the app opens devices, so starting one costs a fork, not an interpreter start. Frozen builds
-(PyInstaller) and platforms without forkserver encode in-process as before.
+The QThread worker still owns the job: it starts the children, relays their progress, changes their
+priority when the throttle changes, and kills them on cancel. Children come from a forkserver started
+with the workers (`start_server`), so starting one costs a fork, not an interpreter start (plus an
+import of the parent's main script, which multiprocessing repeats in every child: keep it light).
+Frozen builds (PyInstaller) and platforms without forkserver encode in-process, one camera at a time.
+
+Each child encodes its camera, says so, then decodes the segment back (the verification the commit
+needs) while the parent already starts the next encode: the decode costs about a seventh of an AV1
+encode's CPU and now fills cores the encoder leaves idle instead of running between two encodes.
+Between takes (not throttled) the cameras of a take encode side by side, each encoder on its share
+of the cores (`parallel_encodes`): on 2 cores SVT-AV1 at lp=1 spends ~10 % less CPU per frame than
+spread over both, and writes the same bitstream (bench/encode_queue.py: queue/bare 0.75-0.81x with
+one camera at a time and the decode overlapped, 0.91-0.99x side by side). While a take records
+(throttled) one camera encodes at a time, at lp=1, SCHED_IDLE and nice 15, and a throttle change
+reaches every live child within POLL_S.
 """
 
 from __future__ import annotations
@@ -18,15 +29,20 @@ import multiprocessing as mp
 import os
 import sys
 import threading
+import time
+from multiprocessing.connection import wait as wait_for
 from pathlib import Path
 from typing import Callable
 
-from app.dataset.errors import DatasetError
 from app.cpu_priority import set_process_priority
+from app.dataset.errors import DatasetError
 from app.dataset.video import SegmentInfo, VideoSettings, encode_segment, verify_segment
 
+POLL_S = 0.03  # how often a waiting parent reads its children, and so how soon a starting take demotes them
 _ctx = None
 _ctx_lock = threading.Lock()
+_lock = threading.Lock()
+_live: list["Camera"] = []  # cameras whose child runs (encoding or verifying), oldest first
 
 
 def _context():
@@ -43,7 +59,26 @@ def available() -> bool:
     return _context() is not None and os.environ.get("TELEOP_STUDIO_ENCODE_IN_PROCESS") != "1"
 
 
-def _run(conn, spool_path: str, key: str, out_path: str, settings: VideoSettings, throttled: bool) -> None:
+def start_server() -> None:
+    """Start the forkserver now (it imports av and numpy: ~0.3 s) rather than in the first encode."""
+    if available():
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+def parallel_encodes(cameras: int, throttled: bool) -> int:
+    """Cameras encoded at once: one while a take records, else one per core up to the take's cameras."""
+    return 1 if throttled else max(1, min(cameras, os.cpu_count() or 1))
+
+
+def encoder_threads(parallel: int) -> int | None:
+    """Each encoder's share of the cores when `parallel` run at once (None: the encoder's default)."""
+    return None if parallel <= 1 else max(1, (os.cpu_count() or 1) // parallel)
+
+
+def _run(conn, spool_path: str, key: str, out_path: str, settings: VideoSettings, throttled: bool,
+         threads: int | None) -> None:
     from app.recording.spool import Spool
 
     if throttled:  # before the encoder starts its threads, so they inherit it
@@ -56,8 +91,11 @@ def _run(conn, spool_path: str, key: str, out_path: str, settings: VideoSettings
                 conn.send(("progress", n))  # BrokenPipeError when the studio died: stop encoding
 
         encode_segment(spool.frames(key), out_path, spool.fps, settings, throttled=throttled,
-                       progress=progress, length=spool.length)
-        conn.send(("done", verify_segment(out_path, spool.length, spool.fps)))  # decoding is work too
+                       progress=progress, length=spool.length, threads=threads)
+        conn.send(("encoded", spool.length))  # the parent may start the next encode now
+        # one decoder thread: encoders keep the cores busy, and dav1d's threads only added CPU
+        # (0.46 vs 0.34 s for 90 frames of 640x480) without a shorter decode.
+        conn.send(("done", verify_segment(out_path, spool.length, spool.fps, threads=1)))
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent as a message
         err = exc if isinstance(exc, (DatasetError, OSError, ValueError)) else RuntimeError(f"{type(exc).__name__}: {exc}")
         try:
@@ -68,47 +106,186 @@ def _run(conn, spool_path: str, key: str, out_path: str, settings: VideoSettings
         conn.close()
 
 
-def encode_camera(spool, key: str, out_path: Path, settings: VideoSettings, *,
-                  throttled: Callable[[], bool], progress: Callable[[int], None]) -> SegmentInfo:
-    """Encode and verify (decode back) one camera of the take in a child process; progress(n) may
-    raise to cancel. Returns the verified segment, which the writer commits without decoding again."""
+class Camera:
+    """One camera of a take, encoded and then decoded back by its own child process.
+
+    `poll()` takes in what the child reported; `result()` waits for the verdict. Thread-safe: the
+    encode worker polls every live camera while it waits, and the commit stage waits for a take's."""
+
+    def __init__(self, key: str, length: int, info: SegmentInfo | None = None):
+        self.key = key
+        self.length = length
+        self.frames = length if info is not None else 0
+        self.encoded = info is not None
+        self.low = False
+        self._info = info
+        self._error: BaseException | None = None
+        self._proc = None
+        self._conn = None
+        self._started = False
+        self._lock = threading.Lock()
+
+    @classmethod
+    def start(cls, ctx, spool, key: str, out_path: Path, settings: VideoSettings, low: bool,
+              threads: int | None) -> "Camera":
+        cam = cls(key, spool.length)
+        cam._conn, child_conn = ctx.Pipe(duplex=False)
+        cam._proc = ctx.Process(target=_run, name=f"encode-{key}", daemon=True,
+                                args=(child_conn, str(spool.path), key, str(out_path), settings, low, threads))
+        cam._proc.start()
+        child_conn.close()
+        cam.set_low(low)
+        with _lock:
+            _live.append(cam)
+        return cam
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None
+
+    @property
+    def error(self) -> BaseException | None:
+        return self._error
+
+    def set_low(self, low: bool) -> None:
+        with self._lock:
+            self.low = low
+            if self._proc is not None:
+                set_process_priority(self._proc.pid, low)
+
+    def poll(self, timeout: float = 0.0) -> None:
+        """Take in the child's messages, waiting up to timeout for the first one."""
+        conn = self._conn
+        if conn is None:
+            return
+        if timeout:
+            try:
+                wait_for([conn], timeout)
+            except (OSError, ValueError):  # closed meanwhile by another thread
+                pass
+        with self._lock:
+            if self._proc is None:
+                return
+            try:
+                while self._conn.poll():
+                    kind, value = self._conn.recv()
+                    if kind == "progress":
+                        self.frames = value
+                        if not self._started:  # the encoder's threads exist now: make sure they run at ours
+                            self._started = True
+                            set_process_priority(self._proc.pid, self.low)
+                    elif kind == "encoded":
+                        self.frames, self.encoded = self.length, True
+                    else:
+                        if kind == "done":
+                            self._info = value
+                        else:
+                            self._error = value
+                        self._stop()
+                        return
+                if not self._proc.is_alive() and not self._conn.poll():
+                    raise EOFError
+            except (EOFError, OSError):
+                self._error = DatasetError(f"the encoder of {self.key} stopped unexpectedly "
+                                           f"(exit code {self._proc.exitcode})")
+                self._stop()
+
+    def result(self, throttled: Callable[[], bool] = lambda: False) -> SegmentInfo:
+        """The verified segment, or the error its encode or decode met."""
+        while self.running:
+            self.poll(POLL_S)
+            retune(throttled())
+        if self._error is not None:
+            raise self._error
+        return self._info
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self._proc is not None:
+                self._stop()
+                self._error = DatasetError(f"the encoder of {self.key} was stopped")
+
+    def _stop(self) -> None:
+        """Caller holds self._lock. After "done" the child only exits, so killing it loses nothing."""
+        with _lock:
+            if self in _live:
+                _live.remove(self)
+        if self._proc.is_alive():
+            self._proc.kill()
+        self._proc.join(5)
+        self._conn.close()
+        self._proc = self._conn = None
+
+
+def retune(low: bool) -> None:
+    """Give every live child the throttle's priority (whoever waits on children calls this)."""
+    with _lock:
+        stale = [c for c in _live if c.low != low]
+    for c in stale:
+        c.set_low(low)
+
+
+def _poll_live(timeout: float) -> None:
+    with _lock:
+        live = list(_live)
+    conns = [conn for conn in (c._conn for c in live) if conn is not None]
+    try:
+        if conns:
+            wait_for(conns, timeout)
+        else:
+            time.sleep(timeout)
+    except (OSError, ValueError):  # one was closed meanwhile by another thread
+        pass
+    for c in live:
+        c.poll()
+
+
+def _verifying() -> int:
+    with _lock:
+        return sum(1 for c in _live if c.encoded)
+
+
+def encode_take(spool, outputs: dict[str, Path], settings: VideoSettings, *,
+                throttled: Callable[[], bool], progress: Callable[[int], None]) -> dict[str, Camera]:
+    """Encode every camera of the take (video key -> segment path), each in its own child process.
+
+    Returns once every segment is encoded; the children go on decoding them back (`Camera.result()`).
+    progress(frames of all cameras) may raise to cancel: every child of the take is then killed."""
     if not available():
-        encode_segment(spool.frames(key), out_path, spool.fps, settings, throttled=throttled(),
-                       progress=progress, length=spool.length)
-        return verify_segment(out_path, spool.length, spool.fps)
+        return _encode_in_process(spool, outputs, settings, throttled, progress)
     ctx = _context()
-    parent_conn, child_conn = ctx.Pipe(duplex=False)
-    low = throttled()
-    proc = ctx.Process(target=_run, args=(child_conn, str(spool.path), key, str(out_path), settings, low),
-                       name=f"encode-{key}", daemon=True)
-    proc.start()
-    child_conn.close()
-    set_process_priority(proc.pid, low)
-    started = False
+    todo = list(outputs)
+    cams: dict[str, Camera] = {}
     try:
         while True:
-            if parent_conn.poll(0.03):  # also how soon a starting take demotes the encoder
-                try:
-                    kind, value = parent_conn.recv()
-                except EOFError:
-                    raise DatasetError(f"the encoder of {key} stopped unexpectedly (exit code {proc.exitcode})")
-                if kind == "progress":
-                    if not started:  # the encoder's threads exist now: make sure they run at ours
-                        started = True
-                        set_process_priority(proc.pid, low)
-                    progress(value)
-                elif kind == "done":
-                    progress(spool.length)
-                    return value
-                else:
-                    raise value
-            elif not proc.is_alive() and not parent_conn.poll():
-                raise DatasetError(f"the encoder of {key} stopped unexpectedly (exit code {proc.exitcode})")
-            if throttled() != low:  # a take started or stopped meanwhile: change priority now
-                low = not low
-                set_process_priority(proc.pid, low)
-    finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join(5)
-        parent_conn.close()
+            low = throttled()
+            retune(low)
+            for c in cams.values():
+                if not c.encoded and c.error is not None:
+                    raise c.error
+            encoding = sum(1 for c in cams.values() if not c.encoded)
+            if not todo and not encoding:
+                return cams
+            slots = parallel_encodes(len(outputs), low)
+            # more decodes than encoders only when the decodes are starved: let them catch up
+            if todo and encoding < slots and _verifying() <= slots:
+                key = todo.pop(0)
+                cams[key] = Camera.start(ctx, spool, key, outputs[key], settings, low,
+                                         None if low else encoder_threads(slots))
+                continue
+            _poll_live(POLL_S)
+            progress(sum(c.frames for c in cams.values()))
+    except BaseException:
+        for c in cams.values():
+            c.cancel()
+        raise
+
+
+def _encode_in_process(spool, outputs, settings, throttled, progress) -> dict[str, Camera]:
+    cams: dict[str, Camera] = {}
+    for i, (key, path) in enumerate(outputs.items()):
+        base = i * spool.length
+        encode_segment(spool.frames(key), path, spool.fps, settings, throttled=throttled(),
+                       progress=lambda n, _base=base: progress(_base + n), length=spool.length)
+        cams[key] = Camera(key, spool.length, info=verify_segment(path, spool.length, spool.fps))
+    return cams

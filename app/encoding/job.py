@@ -1,11 +1,11 @@
 """One encode job: a stopped take's spool -> one verified mp4 per camera -> one committed episode.
 
 Order matters for crash safety: the segments are encoded into the spool folder, each is decoded back
-and checked (frame count and duration against the rows; the writer's add_episode does this before it
-stages anything), the episode is committed atomically with
-the spool id as its source id, and only then is the spool deleted. A crash at any point leaves
-either the spool (the job runs again; a commit that already happened is recognised by its source id
-and not repeated) or a committed episode and no spool.
+and checked (frame count, timestamps and duration against the rows) by the child process that
+encoded it, the commit stage waits for every verdict before the writer stages anything, the episode
+is committed atomically with the spool id as its source id, and only then is the spool deleted. A
+crash at any point leaves either the spool (the job runs again; a commit that already happened is
+recognised by its source id and not repeated) or a committed episode and no spool.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Callable
 
 from app.dataset.errors import DatasetError
 from app.dataset.writer import Episode
-from app.encoding.child import encode_camera
+from app.encoding.child import Camera, encode_take
 from app.recording.spool import Spool, SpoolError
 
 SEGMENT_SUFFIX = ".mp4"
@@ -54,7 +54,7 @@ class Encoded:
     spool: Spool | None  # None: committed by an earlier run
     segments: dict[str, Path]
     output_bytes: int
-    verified: dict = field(default_factory=dict)  # video key -> SegmentInfo decoded back by the encoder
+    verified: dict[str, Camera] = field(default_factory=dict)  # each decoded back by its encoder child
 
 
 def encode(spool_path: Path, spool_id: str, writer, settings, *,
@@ -64,32 +64,27 @@ def encode(spool_path: Path, spool_id: str, writer, settings, *,
     if spool_id in writer.committed_sources():
         return Encoded(None, {}, 0)  # committed by an earlier run that died before deleting the spool
     spool = _open(spool_path, spool_id)
-    segments: dict[str, Path] = {}
-    verified: dict = {}
+    segments = {key: segment_path(spool.path, key) for key in spool.cameras}
+
+    def on_frames(n: int) -> None:
+        progress(n, sum(_size(p) for p in segments.values()))
+
+    cameras: dict[str, Camera] = {}
     try:
-        done_bytes, done_frames = 0, 0
-        for key in spool.cameras:
-            path = segment_path(spool.path, key)
-            base_frames, base_bytes = done_frames, done_bytes
-
-            def on_frame(n: int, _base=base_frames, _bytes=base_bytes, _path=path) -> None:
-                progress(_base + n, _bytes + _size(_path))
-
-            segments[key] = path
-            info = encode_camera(spool, key, path, settings, throttled=throttled, progress=on_frame)
-            verified[key] = info
-            done_frames += spool.length
-            done_bytes += info.size_bytes
-            progress(done_frames, done_bytes)
+        # returns once every camera is encoded; each child then decodes its segment back
+        cameras = encode_take(spool, segments, settings, throttled=throttled, progress=on_frames)
+        done_bytes = sum(_size(p) for p in segments.values())
+        progress(spool.length * len(segments), done_bytes)
     except BaseException:
+        _cancel(cameras.values())
         _remove_segments(segments.values())
         raise
-    return Encoded(spool, segments, done_bytes, verified)
+    return Encoded(spool, segments, done_bytes, cameras)
 
 
-def commit(encoded: Encoded, spool_path: Path, writer) -> JobResult:
-    """Stage 2: verify and commit, then delete the spool. Runs on its own thread so the encoder can
-    start the next take meanwhile; commits stay in encode order."""
+def commit(encoded: Encoded, spool_path: Path, writer, throttled: Callable[[], bool] = lambda: False) -> JobResult:
+    """Stage 2: wait for the verdicts, commit, then delete the spool. Runs on its own thread so the
+    encoder can start the next take meanwhile; commits stay in encode order."""
     spool = encoded.spool
     if spool is None:
         if spool_path.exists():
@@ -99,12 +94,12 @@ def commit(encoded: Encoded, spool_path: Path, writer) -> JobResult:
         data = spool.rows()
         if len(data["action"]) != spool.length:
             raise JobError(f"the take has {len(data['action'])} rows but {spool.length} frames")
-        # each segment was decoded back by the encoder (verify_segment: frame count, timestamps,
+        # each segment is decoded back by its encoder child (verify_segment: frame count, timestamps,
         # duration against the rows); the writer takes that SegmentInfo instead of decoding again.
-        # A segment without one (an older run) is a path, which add_episode verifies itself.
-        videos = {k: encoded.verified.get(k, p) for k, p in encoded.segments.items()}
+        videos = {k: encoded.verified[k].result(throttled) for k in encoded.segments}
         index = writer.add_episode(Episode(task=spool.task, data=data, videos=videos), source_id=spool.id)
     except BaseException:
+        _cancel(encoded.verified.values())
         _remove_segments(encoded.segments.values())
         raise
     delete_spool(spool)
@@ -112,7 +107,13 @@ def commit(encoded: Encoded, spool_path: Path, writer) -> JobResult:
 
 
 def discard(encoded: Encoded) -> None:
+    _cancel(encoded.verified.values())
     _remove_segments(encoded.segments.values())
+
+
+def _cancel(cameras) -> None:
+    for c in cameras:
+        c.cancel()
 
 
 def _open(spool_path: Path, spool_id: str) -> Spool:

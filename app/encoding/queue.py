@@ -321,7 +321,8 @@ class EncodeQueue:
             self._finish(entry_id, job.Stopped(reason))
             return
         try:
-            result = job.commit(encoded, Path(self._journal.entries[entry_id].spool), self.writer)
+            result = job.commit(encoded, Path(self._journal.entries[entry_id].spool), self.writer,
+                                throttled=lambda: self._throttled)
         except Exception as exc:  # noqa: BLE001
             self._finish(entry_id, exc)
             return

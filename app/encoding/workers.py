@@ -21,6 +21,7 @@ import threading
 
 from PySide6.QtCore import QObject, QThread, Signal
 
+from app.encoding import child
 from app.encoding.queue import EncodeQueue
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ class EncodeWorkers(QObject):
         self.threads.append(CommitWorker(queue))
 
     def start(self) -> None:
+        child.start_server()
         for t in self.threads:
             if not t.isRunning():
                 t.start(QThread.Priority.LowPriority)
