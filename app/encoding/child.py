@@ -1,10 +1,8 @@
 """Encode each camera of a take in a child process, so encoding never competes with capture for the GIL.
 
-Measured on the 2-core machine (bench/record_session.py): with the encoder on a thread of the studio
-process, takes recorded while the previous one encoded lost 3-19 % of their camera frames, even with
-SVT-AV1 at lp=1 and the thread's nice raised; the encoder thread holds the interpreter lock between
-frames and the capture threads wait for it. A child process has its own interpreter, and its OS
-priority can be lowered the moment a take starts, even in the middle of an encode.
+Why a process: it shares no interpreter lock with capture, and its OS priority can be lowered as a
+whole the moment a take starts, even in the middle of an encode. (The frame losses first blamed on
+the encoder thread were mostly SVT-AV1 making itself real-time; see app/cpu_priority.py.)
 
 The QThread worker still owns the job: it starts the children, relays their progress, changes their
 priority when the throttle changes, and kills them on cancel. Children come from a forkserver started
