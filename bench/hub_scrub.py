@@ -96,7 +96,7 @@ def screenshot(path: Path) -> int:
     from widgets.browser_panel import ENDPOINT_KEY, BrowserPanel
 
     app = QApplication.instance() or QApplication([])
-    fixtures = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
+    fixtures = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
     work = Path(tempfile.mkdtemp(prefix="hub-shot-"))
     with HubServer(latency=0.05) as hub:
         hub.add_dataset("fixtures/so101_3ep", fixtures / "lerobot_so101_3ep")

@@ -1,7 +1,7 @@
 """Streaming frames/s (sequential and shuffled, local and through the Hub stand-in with latency) and
 shuffle randomness vs buffer size; lerobot's StreamingLeRobotDataset side by side when opted in.
 
-Datasets: the two-camera lerobot fixture (../shared/fixtures/lerobot_so101_3ep, 3 episodes, 180
+Datasets: the two-camera lerobot fixture (tests/fixtures/lerobot_so101_3ep, 3 episodes, 180
 frames, 240x320) and a generated one (EPISODES x FRAMES, two textured 240x320 cameras, kept in
 /tmp between runs). Every Hub run starts with an empty range cache (cold), so all bytes cross the
 50 ms link. Figures: frames/s while streaming (after the dataset is opened) and end to end.
@@ -34,7 +34,7 @@ from app.streaming.shuffle import randomness  # noqa: E402
 from bench.textured_dataset import write_textured_dataset  # noqa: E402
 from tests.hub_server import HubServer  # noqa: E402
 
-FIXTURE = ROOT.parent / "shared" / "fixtures" / "lerobot_so101_3ep"
+FIXTURE = ROOT / "tests" / "fixtures" / "lerobot_so101_3ep"
 REF_LEROBOT_FPS = 55.0   # issue 9: lerobot 0.6.1 streaming the two-camera fixture at 50 ms latency
 
 

@@ -1,4 +1,4 @@
-"""Shared test set-up: offscreen Qt, throwaway user dirs, the lerobot fixtures from ../shared."""
+"""Shared test set-up: offscreen Qt, throwaway user dirs, the lerobot-made fixtures in tests/fixtures."""
 
 from __future__ import annotations
 
@@ -20,21 +20,12 @@ os.environ.setdefault("HF_HOME", str(_TMP / "hf_home"))
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _find_fixtures() -> Path | None:
-    for cand in (os.environ.get("TELEOP_STUDIO_FIXTURES"), ROOT.parent / "shared" / "fixtures",
-                 ROOT / "tests" / "fixtures"):
-        if cand and Path(cand).is_dir():
-            return Path(cand)
-    return None
-
-
-FIXTURES = _find_fixtures()
+# Datasets written by lerobot 0.6.1 itself, with the values lerobot read back (tests/fixtures/README.md).
+FIXTURES = ROOT / "tests" / "fixtures"
 
 
 @pytest.fixture
 def fixtures_dir() -> Path:
-    if FIXTURES is None:
-        pytest.fail("lerobot fixtures not found: expected ../shared/fixtures next to the checkout")
     return FIXTURES
 
 

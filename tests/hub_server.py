@@ -1,7 +1,7 @@
 """A stand-in for the Hugging Face Hub on 127.0.0.1: serves dataset repos from local folders.
 
 It answers the endpoints huggingface_hub 2.x uses to read dataset repos (see
-/work/shared/HUB_TESTING.md): repo info, tree, paths-info, refs, listing, and file bytes with
+docs/HUB_TESTING.md): repo info, tree, paths-info, refs, listing, and file bytes with
 HTTP Range. Every request is logged (method, path, range, status, bytes) and can be delayed by
 `latency` seconds; faults (truncated file, corrupt bytes, dropped connection) are injected per file.
 
