@@ -19,7 +19,7 @@ if [ ! -x "$COMPAT_VENV/bin/python" ] || ! "$COMPAT_VENV/bin/python" -c 'import 
     echo "compat: creating $COMPAT_VENV with $PY312 and installing lerobot[dataset]==0.6.1 (pulls torch, ~3 GB)"
     "$PY312" -m venv "$COMPAT_VENV"
     "$COMPAT_VENV/bin/python" -m pip install --quiet --upgrade pip
-    "$COMPAT_VENV/bin/python" -m pip install "lerobot[dataset]==0.6.1"
+    "$COMPAT_VENV/bin/python" -m pip install "lerobot[dataset,feetech,deepdiff-dep]==0.6.1"
 fi
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
