@@ -11,6 +11,7 @@ from pathlib import Path
 from app.paths import log_dir
 
 _TOKEN = re.compile(r"hf_[A-Za-z0-9]{10,}")
+_OURS = ("app", "widgets", "bench", "__main__", "root")
 
 
 class _RedactTokens(logging.Filter):
@@ -21,6 +22,14 @@ class _RedactTokens(logging.Filter):
         if "hf_" in msg:
             record.msg, record.args = _TOKEN.sub("hf_***", msg), None
         return True
+
+
+class _OnlyOursBelowWarning(logging.Filter):
+    """Keeps libraries' chatter (httpx logs every HTTP request at INFO; huggingface_hub, urllib3, fsspec)
+    off the terminal; it still goes to the log file, and their warnings still show."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.name.split(".", 1)[0] in _OURS
 
 
 def setup_logging(level: str = "INFO", directory: Path | None = None) -> Path:
@@ -37,4 +46,6 @@ def setup_logging(level: str = "INFO", directory: Path | None = None) -> Path:
         h.setFormatter(fmt)
         h.addFilter(_RedactTokens())
         root.addHandler(h)
+    if root.level > logging.DEBUG:  # --log-level DEBUG shows everything
+        stream_handler.addFilter(_OnlyOursBelowWarning())
     return path
