@@ -1,5 +1,5 @@
 """Crash safety: SIGKILL a writer subprocess at random moments; the dataset must always read and
-validate (after the documented recovery), and hold every episode the child reported as committed."""
+validate (after the documented recovery, which opening it for writing runs), and hold every episode the child reported as committed."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 
 from app.dataset.reader import DatasetReader
 from app.dataset.validate import validate
+from app.dataset.writer import DatasetWriter
 
 TRIALS = 24
 CHILD = r"""
@@ -65,6 +66,7 @@ def test_sigkill_never_breaks_the_dataset(tmp_path):
         reported = max(reported, _run_and_kill(root, rng))
         if not (root / "meta/info.json").exists():
             continue  # killed before create() finished: nothing was promised yet
+        DatasetWriter.open(root).close()     # recovery runs when the dataset is opened for writing
         if trial % 2:
             rep = validate(root)
             assert rep.ok, (trial, rep.lines())
@@ -92,7 +94,7 @@ def test_crash_between_renames_rolls_forward(tmp_path, monkeypatch, renames_befo
 
     import app.dataset.commit as commit
     from app.dataset.features import make_features
-    from app.dataset.writer import DatasetWriter, Episode
+    from app.dataset.writer import Episode
 
     root = tmp_path / "ds"
     w = DatasetWriter.create(root, "me/crash", 30, make_features(["a", "b", "c", "d", "e", "f"], {"front": (24, 32)}))
@@ -116,6 +118,11 @@ def test_crash_between_renames_rolls_forward(tmp_path, monkeypatch, renames_befo
     w.close()
     intent_written = renames_before_crash >= 1
     assert (root / ".studio/commit-intent.json").exists() == intent_written
+    before = {p: p.stat().st_mtime_ns for p in root.rglob("*")}
+    validate(root)                           # reading never finishes (or touches) the commit
+    assert {p: p.stat().st_mtime_ns for p in root.rglob("*")} == before
+    DatasetWriter.open(root).close()         # opening for writing does
+    assert not (root / ".studio/commit-intent.json").exists()
     rep = validate(root)
     assert rep.ok, rep.lines()
     r = DatasetReader(root)

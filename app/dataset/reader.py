@@ -4,9 +4,8 @@ Every file access goes through `fs.open(root + "/" + relpath)`, so huggingface_h
 (root "datasets/<repo_id>@<revision>") plugs in unchanged. A filesystem with a `prefetch(path,
 ranges)` method (app.hub.remote_fs) is told the byte ranges about to be read first, so they come in
 one parallel round trip instead of one request per read: an episode's parquet column chunks (from
-the footer), and its video samples (from the mp4 sample table, app.hub.mp4_index). For a local
-root the reader first runs commit recovery (app/dataset/commit.py) unless a live writer holds the
-dataset. Metadata is validated before any path built from it is opened: hostile templates, absolute
+the footer), and its video samples (from the mp4 sample table, app.dataset.mp4_index). Reading never
+modifies the dataset (an interrupted commit is finished only by DatasetWriter.open). Metadata is validated before any path built from it is opened: hostile templates, absolute
 paths, '..', absurd shapes or counts raise DatasetError.
 """
 
@@ -28,7 +27,7 @@ from app.dataset import layout as L
 from app.dataset.errors import DatasetError
 from app.dataset.features import DEFAULT_FEATURES, check_features, video_keys
 from app.dataset.video import FrameDecoder
-from app.hub.mp4_index import Mp4Error, Mp4Index, load_index
+from app.dataset.mp4_index import Mp4Error, Mp4Index, load_index
 
 log = logging.getLogger(__name__)
 FRAMES_AHEAD = 3       # samples a frame-threaded decoder reads past the frame it returns
@@ -91,12 +90,10 @@ class DatasetReader:
     def __init__(self, root, fs=None):
         if fs is None:
             import fsspec
-            from app.dataset.commit import recover
             fs = fsspec.filesystem("file")
             root = str(Path(root).resolve())
             if not Path(root).is_dir():
                 raise DatasetError(f"{root} is not a directory")
-            recover(Path(root))
         self.fs, self.root = fs, str(root).rstrip("/")
         self.info = load_info(self._json(L.INFO_PATH))
         self.fps: int = self.info["fps"]

@@ -1,6 +1,6 @@
 """Validator: every item of the format spec's section 11 checklist, as readable report lines.
 
-`validate(root)` runs commit recovery first for local roots (see commit.py), then checks info.json,
+`validate(root)` never modifies the dataset (an interrupted commit is only reported); it checks info.json,
 tasks.parquet, the episodes metadata, the data files, every video (decoding it to count frames and
 check their times), the file numbering and size limits, and stats.json.
 """
@@ -54,6 +54,11 @@ def validate(root, fs=None, decode_videos: bool = True) -> Report:
         rep.readable = False
         rep.error(f"cannot read the dataset: {exc}")
         return rep
+    if fs is None:
+        from app.dataset.commit import pending
+        note = pending(root)
+        if note:
+            rep.warnings.append(note)
     try:
         _Checks(reader, rep, decode_videos).run()
     finally:

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from app.dataset import layout as L
-from app.dataset.commit import Commit, WriterLock, recover
+from app.dataset.commit import Commit, WriterLock, dataset_path, recover
 from app.dataset.errors import DatasetError
 from app.dataset.features import all_features, arrow_schema, check_features, column_array, data_columns, video_keys
 from app.dataset.meta import episodes_schema, info_json, stats_columns, tasks_table
@@ -55,8 +55,12 @@ class DatasetWriter:
         self._flock = WriterLock(self.root)
         if not self._flock.acquire():
             raise DatasetError(f"{self.root} is already open for writing by another process")
-        recover(self.root, locked=True)
-        self._load()
+        try:
+            recover(self.root, locked=True)     # only a writer finishes an interrupted commit
+            self._load()
+        except BaseException:
+            self._flock.release()
+            raise
         if self.video is None:
             blocks = [f["info"] for f in self.features.values() if f.get("dtype") == "video" and f.get("info")]
             self.video = VideoSettings.from_info(blocks[0]) if blocks else VideoSettings()
@@ -149,7 +153,7 @@ class DatasetWriter:
         task_list = [episode.task] * length if isinstance(episode.task, str) else [str(t) for t in episode.task]
         if len(task_list) != length or not all(task_list):
             raise DatasetError("give one task, or one non-empty task per frame")
-        scratch = self.root / L.STUDIO_DIR / "segments" / uuid.uuid4().hex
+        scratch = dataset_path(self.root, f"{L.STUDIO_DIR}/segments/{uuid.uuid4().hex}")
         try:
             segments = self._segments(episode, length, scratch)
             with self._lock:
