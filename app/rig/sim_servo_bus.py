@@ -14,6 +14,8 @@ errors, the path disappears); replug() brings it back as after a power cycle.
 
 from __future__ import annotations
 
+import array
+import fcntl
 import itertools
 import logging
 import math
@@ -24,6 +26,7 @@ import tempfile
 import threading
 import time
 import tty
+from collections import deque
 from pathlib import Path
 from typing import Callable
 
@@ -32,7 +35,7 @@ import numpy as np
 from app.rig import feetech_protocol as fp
 from app.rig.calibration import HALF_TURN, MotorCalibration
 from app.rig.motion import leader_pose
-from app.rig.sts3215 import EEPROM_END, MODEL_NUMBER_STS3215, REGISTERS, RESOLUTION, SIGN_BITS, SO101_MOTORS
+from app.rig.sts3215 import BAUDRATE_CODES, EEPROM_END, FACTORY, REGISTERS, RESOLUTION, SIGN_BITS, SO101_MOTORS
 
 log = logging.getLogger(__name__)
 STEPS_PER_DEG = RESOLUTION / 360
@@ -42,6 +45,7 @@ LIMITS = {"shoulder_pan": 110.0, "shoulder_lift": 100.0, "elbow_flex": 97.0, "wr
 GRIPPER_SPAN = 1400  # raw steps from closed to open
 MIDDLE_POSE = np.array([0, 0, 0, 0, 0, 50], np.float32)
 FAULTS = ("silence", "bad_checksum", "garbage")
+_TCGETS2 = 0x802C542A  # Linux ioctl: termios2, whose c_ospeed is the baud rate as a number
 Hand = Callable[[float], np.ndarray]
 
 
@@ -69,30 +73,43 @@ def _links_dir() -> Path:
     return d
 
 
+def _collide(packets: list[bytes]) -> bytes:
+    out = bytearray(packets[0])
+    for other in packets[1:]:
+        for i, b in enumerate(other[:len(out)]):
+            out[i] &= b
+    return bytes(out)
+
+
 def _reg(name: str) -> tuple[int, int]:
     return REGISTERS[name]
 
 
 class SimServo:
+    """One STS3215: factory register values, EEPROM kept only while Lock is 0, id and baud rate as written."""
+
     def __init__(self, servo_id: int, joint: str, center: int):
-        self.id, self.joint, self.center = servo_id, joint, center  # center: raw at the joint's middle
+        self.joint, self.center = joint, center  # center: raw at the joint's middle
         self.mem = bytearray(256)
         self.saved_eeprom = bytearray(EEPROM_END)
         self.actual = float(center)  # encoder position, raw steps
-        self.power_on(factory=True)
+        self.power_on(factory=True, servo_id=servo_id)
 
-    def power_on(self, factory: bool = False) -> None:
+    @property
+    def id(self) -> int:
+        return self.get("ID")
+
+    def power_on(self, factory: bool = False, servo_id: int = 1) -> None:
         if factory:
-            self.put("Model_Number", MODEL_NUMBER_STS3215)
-            self.put("Firmware_Major_Version", 3)
-            self.put("Firmware_Minor_Version", 10)
-            self.put("ID", self.id)
-            self.put("Return_Delay_Time", 0)
-            self.put("Max_Position_Limit", RESOLUTION - 1)
-            self.put("P_Coefficient", 32)
+            for name, value in FACTORY.items():
+                if REGISTERS[name][0] < EEPROM_END:
+                    self.put(name, value)
+            self.put("ID", servo_id)
             self.saved_eeprom[:] = self.mem[:EEPROM_END]
         self.mem[:EEPROM_END] = self.saved_eeprom
         self.mem[EEPROM_END:] = bytes(256 - EEPROM_END)
+        self.put("Maximum_Acceleration", FACTORY["Maximum_Acceleration"])
+        self.put("Torque_Limit", self.get("Max_Torque_Limit"))
         self.put("Lock", 1)
         self.put("Present_Voltage", 120)
         self.put("Present_Temperature", 31)
@@ -157,12 +174,16 @@ class SimServoBus:
     time_constant = 0.05  # seconds: servo closing the gap to its goal
 
     def __init__(self, role: str = "follower", link: str | Path | None = None, seed: int | None = None,
-                 start: bool = True):
+                 start: bool = True, factory: bool = False):
         self.role = role
         rng = random.Random(seed if seed is not None else (1 if role == "leader" else 2))
-        # each arm was assembled with its horns at arbitrary encoder positions: calibration matters
-        self.servos = {sid: SimServo(sid, joint, 2048 + rng.randint(-400, 400))
+        # each arm was assembled with its horns at arbitrary encoder positions: calibration matters.
+        # factory=True: six new servos, every one at id 1 (what `setup-motors` starts from); keys stay
+        # the joint's id-to-be, in joint order
+        self.servos = {sid: SimServo(1 if factory else sid, joint, 2048 + rng.randint(-400, 400))
                        for joint, sid in SO101_MOTORS.items()}
+        # which servos are wired to the controller board: setup-motors wants one at a time
+        self.connected_motors: set[int] = {SO101_MOTORS["gripper"]} if factory else set(self.servos)
         if link is None:
             link = _links_dir() / f"{os.getpid()}-{role}-{next(_serial)}"
         self.port = str(link)
@@ -171,6 +192,7 @@ class SimServoBus:
         self.held_pose: np.ndarray | None = None
         self.hand: str | None = "leader" if role == "leader" else None
         self.requests = 0
+        self.writes: deque[tuple[int, int, int]] = deque(maxlen=10_000)  # (id, address, raw value) as received
         self._faults: dict[str, int | None] = {}
         self._t0 = time.monotonic()
         self._t_last = self._t0
@@ -179,6 +201,7 @@ class SimServoBus:
         self._thread: threading.Thread | None = None
         self._wake_r, self._wake_w = os.pipe()
         self.plugged = False
+        self._reply_delay = 0.0
         if start:
             self.replug()
 
@@ -244,6 +267,14 @@ class SimServoBus:
             rmin, rmax = (0, RESOLUTION - 1) if joint == "wrist_roll" else (round(lo) - offset, round(hi) - offset)
             cal[joint] = MotorCalibration(sid, 0, offset, rmin, rmax)
         return cal
+
+    def connect_motors(self, keys) -> None:
+        """Rewire the board: only these servos (keys of `servos`) are on the bus now, freshly powered."""
+        with self._lock:
+            keys = set(keys)
+            for k in keys - self.connected_motors:
+                self.servos[k].power_on()
+            self.connected_motors = keys
 
     # -- faults ----------------------------------------------------------------------------------
     def inject(self, fault: str, count: int | None = None) -> None:
@@ -331,37 +362,64 @@ class SimServoBus:
             for packet in parser.feed(data):
                 with self._lock:
                     reply = self._handle(packet)
+                if reply and self._reply_delay:
+                    time.sleep(self._reply_delay)  # Return_Delay_Time: 2 us per unit (factory 250)
                 if reply:
                     try:
                         os.write(master, reply)
                     except OSError:
                         return
 
+    def _port_baud(self) -> int | None:
+        """The baud rate the program on the other side set (termios2 of the pty); None if unknown."""
+        try:
+            buf = array.array("i", [0] * 64)
+            fcntl.ioctl(self._master, _TCGETS2, buf)
+            return buf[10]
+        except OSError:
+            return None
+
+    def _on_bus(self, baud: int | None) -> list[SimServo]:
+        """Servos wired to the board that understand the port's baud rate."""
+        code = BAUDRATE_CODES.get(baud) if baud is not None else None
+        return [s for k, s in self.servos.items() if k in self.connected_motors
+                and (baud is None or s.get("Baud_Rate") == code)]
+
     def _handle(self, p: fp.Packet) -> bytes:
         self.requests += 1
         self._advance(time.monotonic())
         ins, prm = p.code, p.params
-        answers: list[bytes] = []
-        targets = list(self.servos.values()) if p.id == fp.BROADCAST_ID else [self.servos.get(p.id)]
+        answers: list[list[bytes]] = []  # per answer slot, what each servo puts on the wire
+        on_bus = self._on_bus(self._port_baud())
+        targets = on_bus if p.id == fp.BROADCAST_ID else [s for s in on_bus if s.id == p.id]
+        self._reply_delay = max((s.get("Return_Delay_Time") for s in targets), default=0) * 2e-6
         if ins == fp.Instruction.PING:
-            answers = [fp.encode_packet(s.id, 0) for s in targets if s]
-        elif ins == fp.Instruction.READ and len(prm) == 2 and targets[0]:
-            answers = [fp.encode_packet(p.id, 0, targets[0].read(prm[0], prm[1]))]
+            for sid in sorted({s.id for s in targets}):
+                answers.append([fp.encode_packet(sid, 0) for s in targets if s.id == sid])
+        elif ins == fp.Instruction.READ and len(prm) == 2 and targets:
+            answers = [[fp.encode_packet(p.id, 0, s.read(prm[0], prm[1])) for s in targets]]
         elif ins == fp.Instruction.WRITE and len(prm) >= 2:
+            if targets:
+                self.writes.append((p.id, prm[0], fp.from_bytes(prm[1:])))
             for s in targets:
-                if s:
-                    s.write(prm[0], prm[1:])
-            if p.id != fp.BROADCAST_ID and targets[0]:
-                answers = [fp.encode_packet(p.id, 0)]
+                s.write(prm[0], prm[1:])
+            if p.id != fp.BROADCAST_ID and targets:
+                answers = [[fp.encode_packet(p.id, 0) for _ in targets]]
         elif ins == fp.Instruction.SYNC_READ and len(prm) >= 3:
-            answers = [fp.encode_packet(i, 0, self.servos[i].read(prm[0], prm[1]))
-                       for i in prm[2:] if i in self.servos]
+            for i in prm[2:]:
+                same = [s for s in on_bus if s.id == i]
+                if same:
+                    answers.append([fp.encode_packet(i, 0, s.read(prm[0], prm[1])) for s in same])
         elif ins == fp.Instruction.SYNC_WRITE and len(prm) >= 2:
             addr, size = prm[0], prm[1]
             for k in range(2, len(prm) - size, size + 1):
-                s = self.servos.get(prm[k])
-                if s:
-                    s.write(addr, prm[k + 1:k + 1 + size])
+                self.writes.append((prm[k], addr, fp.from_bytes(prm[k + 1:k + 1 + size])))
+                for s in on_bus:
+                    if s.id == prm[k]:
+                        s.write(addr, prm[k + 1:k + 1 + size])
+        # servos sharing an id talk at once: on the wire a 0 bit from either wins (wired AND), so the
+        # answer survives only if they said the same thing
+        answers = [_collide(a) for a in answers]
         if not answers:
             return b""
         if self._take_fault("silence"):

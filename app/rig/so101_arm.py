@@ -1,9 +1,9 @@
 """SO-100/SO-101 arms on a Feetech bus, in lerobot's units (so_follower / so_leader, degrees mode).
 
-Joints: degrees = (raw - mid) * 360 / 4095 with mid = (range_min + range_max) / 2, raw clamped to the
-calibrated range. Gripper: 0..100 = (raw - range_min) / (range_max - range_min) * 100 (100 - that when
-drive_mode is 1). The leader's torque stays off (a person moves it); the follower's torque is on while
-connected and switched off on disconnect, on a fault, and when the studio exits.
+Units are lerobot's to the bit (joint_units.py). On connect the servos are configured with the registers,
+values and order of lerobot 0.6.1 (configure_servos below). The leader's torque stays off (a person moves
+it); the follower's torque is on while connected and switched off on disconnect, on a fault, and when the
+studio exits.
 """
 
 from __future__ import annotations
@@ -15,14 +15,17 @@ import weakref
 import numpy as np
 
 from app.rig import calibration as calib
+from app.rig import joint_units
 from app.rig.arm import Arm, ArmError
 from app.rig.calibration import Calibration
 from app.rig.feetech_bus import BusError, FeetechBus
 from app.rig.samples import JOINT_NAMES
-from app.rig.sts3215 import RESOLUTION, SO101_MOTORS
+from app.rig.sts3215 import SO101_MOTORS
 
 log = logging.getLogger(__name__)
-MAX_RES = RESOLUTION - 1
+GRIPPER_ID = SO101_MOTORS["gripper"]
+FOLLOWER_GAINS = {"P_Coefficient": 16, "I_Coefficient": 0, "D_Coefficient": 32}  # SOFollowerConfig defaults
+GRIPPER_LIMITS = {"Max_Torque_Limit": 500, "Protection_Current": 250, "Overload_Torque": 25}  # "avoid burnout"
 
 
 class FeetechArm(Arm):
@@ -38,29 +41,20 @@ class FeetechArm(Arm):
         self.ids = [SO101_MOTORS[j] for j in JOINT_NAMES]
         self._last_goal: np.ndarray | None = None
 
-    # -- units -----------------------------------------------------------------------------------
+    # -- units ---------------------------------------------------------------------------------------
     def _table(self) -> np.ndarray:
         """(6, 3) of range_min, range_max, drive_mode, in joint order."""
         c = self.calibration
         return np.array([[c[j].range_min, c[j].range_max, c[j].drive_mode] for j in JOINT_NAMES], np.float64)
 
     def to_units(self, raw: dict[int, int]) -> np.ndarray:
+        """float64, as lerobot's _normalize (degrees are not clamped to the calibrated range)."""
         t = self._table()
-        lo, hi, inv = t[:, 0], t[:, 1], t[:, 2]
-        r = np.clip(np.array([raw[i] for i in self.ids], np.float64), lo, hi)
-        out = (r - (lo + hi) / 2) * 360.0 / MAX_RES
-        grip = (r[5] - lo[5]) / (hi[5] - lo[5]) * 100.0
-        out[5] = 100.0 - grip if inv[5] else grip
-        return out.astype(np.float32)
+        return joint_units.normalize([raw[i] for i in self.ids], t[:, 0], t[:, 1], t[:, 2])
 
     def to_raw(self, units: np.ndarray) -> dict[int, int]:
         t = self._table()
-        lo, hi, inv = t[:, 0], t[:, 1], t[:, 2]
-        u = np.asarray(units, np.float64)
-        raw = u * MAX_RES / 360.0 + (lo + hi) / 2
-        g = min(max(float(u[5]), 0.0), 100.0)
-        raw[5] = ((100.0 - g) if inv[5] else g) / 100.0 * (hi[5] - lo[5]) + lo[5]
-        raw = np.clip(np.rint(raw), lo, hi).astype(int)
+        raw = joint_units.unnormalize(units, t[:, 0], t[:, 1], t[:, 2])
         return dict(zip(self.ids, (int(v) for v in raw)))
 
     # -- Arm -------------------------------------------------------------------------------------
@@ -80,10 +74,7 @@ class FeetechArm(Arm):
             if not calib.servos_match(self.bus, self.calibration):
                 log.info("%s: writing calibration to the servos", self.name)
                 calib.write_to_servos(self.bus, self.calibration)
-            if self.role == "follower":
-                self._prepare_follower()
-            else:
-                self.bus.sync_write("Torque_Enable", {i: 0 for i in self.ids})
+            configure_servos(self.bus, self.ids, self.role)
         except BusError as exc:
             self.bus.close()
             raise ArmError(f"{self.name}: {exc}") from exc
@@ -94,20 +85,6 @@ class FeetechArm(Arm):
         self.connected, self.error = True, None
         if self.role == "follower":  # even if the studio exits without stopping the rig
             atexit.register(_torque_off_at_exit, weakref.ref(self))
-
-    def _prepare_follower(self) -> None:
-        bus = self.bus
-        for i in self.ids:  # as lerobot's so_follower.configure(): position mode, softer gains
-            bus.write(i, "Torque_Enable", 0)
-            bus.write(i, "Lock", 0)
-            bus.write(i, "Operating_Mode", 0)
-            bus.write(i, "P_Coefficient", 16)
-            bus.write(i, "I_Coefficient", 0)
-            bus.write(i, "D_Coefficient", 32)
-        present = bus.sync_read("Present_Position", self.ids)
-        bus.sync_write("Goal_Position", present)  # hold where it is: no jump when torque comes on
-        bus.sync_write("Torque_Enable", {i: 1 for i in self.ids})
-        bus.sync_write("Lock", {i: 1 for i in self.ids})
 
     def disconnect(self) -> None:
         try:
@@ -140,7 +117,7 @@ class FeetechArm(Arm):
             raise ArmError(f"{self.name} is a leader: it takes no goals")
         if not self.connected:
             raise ArmError(f"{self.name} is not connected")
-        goal = np.asarray(positions, np.float32)
+        goal = np.asarray(positions, np.float64)
         if self.max_step_deg is not None and self._last_goal is not None:
             goal = self._last_goal + np.clip(goal - self._last_goal, -self.max_step_deg, self.max_step_deg)
         try:
@@ -163,3 +140,47 @@ def _torque_off_at_exit(ref) -> None:
     arm = ref()
     if arm is not None and arm.connected:
         arm.disconnect()
+
+
+def configure_servos(bus: FeetechBus, ids: list[int], role: str) -> None:
+    """lerobot 0.6.1's configure(), register by register and in its order.
+
+    Follower (so_follower.configure): `with bus.torque_disabled()` -> per servo Torque_Enable 0, Lock 0;
+    configure_motors(); per servo Operating_Mode 0 and the P/I/D gains, the gripper also Max_Torque_Limit
+    500, Protection_Current 250, Overload_Torque 25; then per servo Torque_Enable 1, Lock 1.
+    Leader (so_leader.configure): per servo Torque_Enable 0, Lock 0; configure_motors(); Operating_Mode 0.
+    Its torque stays off and its Lock 0, as lerobot leaves them.
+    One addition: before the follower's torque comes on, its goal is set to where it stands, so it
+    does not jump to a goal left over from earlier.
+    """
+    for i in ids:
+        bus.write(i, "Torque_Enable", 0)
+        bus.write(i, "Lock", 0)
+    configure_motors(bus, ids)
+    for i in ids:
+        bus.write(i, "Operating_Mode", 0)
+        if role != "follower":
+            continue
+        for name, value in FOLLOWER_GAINS.items():
+            bus.write(i, name, value)
+        if i == GRIPPER_ID:
+            for name, value in GRIPPER_LIMITS.items():
+                bus.write(i, name, value)
+    if role == "follower":
+        bus.sync_write("Goal_Position", bus.sync_read("Present_Position", ids))
+        for i in ids:
+            bus.write(i, "Torque_Enable", 1)
+            bus.write(i, "Lock", 1)
+
+
+def configure_motors(bus: FeetechBus, ids: list[int]) -> None:
+    """lerobot's FeetechMotorsBus.configure_motors() for STS3215 servos: a 2 us answer delay instead of the
+    factory 500 us, fastest acceleration, and bit 4 of Phase (multi-turn angle feedback) cleared so
+    positions stay within 0..4095."""
+    for i in ids:
+        bus.write(i, "Return_Delay_Time", 0)
+        bus.write(i, "Maximum_Acceleration", 254)
+        bus.write(i, "Acceleration", 254)
+        phase = bus.read(i, "Phase")
+        if phase & 0x10:
+            bus.write(i, "Phase", phase & ~0x10)

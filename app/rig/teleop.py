@@ -141,17 +141,18 @@ class TeleopLoop:
         if not (leader_ok and follower_ok):
             return None
         try:
-            action = np.asarray(self.leader.read_positions(), np.float32)
+            leader = np.asarray(self.leader.read_positions(), np.float64)  # the follower gets lerobot's float64
+            action = leader.astype(np.float32)
         except Exception as exc:
             if self._failed(self.leader, exc):
                 self._lost(self.leader, exc)
                 self._lost(self.follower, None)  # leave the follower safe while the leader is gone
             return None
         try:
-            goal = action
+            goal = leader
             if self._last_goal is not None:
                 step = np.clip(goal - self._last_goal, -self.max_step_deg, self.max_step_deg)
-                goal = (self._last_goal + step).astype(np.float32)
+                goal = self._last_goal + step
             self.follower.write_goal(goal)
             self._last_goal = goal
             state = np.asarray(self.follower.read_positions(), np.float32)
