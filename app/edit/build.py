@@ -1,0 +1,309 @@
+"""Turn a Plan into a new LeRobot v3.0 dataset by copying: data rows with their indexes rewritten,
+video packets with their timestamps rebased (packets.py), per-episode stats reused (stats.py).
+
+Crash safety: everything is written into `<DST>.partial`, info.json last, then fsynced and renamed
+to DST in one step (or swapped with the source for --in-place, inplace.py). A crash or a cancel
+leaves the source untouched and no folder named DST; a `.partial` folder never holds info.json
+until it is complete, so nothing half-written looks like a dataset. A stale `.partial` from an
+earlier crash is deleted by the next edit to the same DST.
+
+Rollover follows the writer (app/dataset/writer.py): a data file takes the next episode unless
+size + size/rows * episode_rows >= data_files_size_in_mb; a camera file unless its size + the
+episode's packet bytes >= video_files_size_in_mb. Limits, templates and chunks_size come from the
+first source's info.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from app.dataset import layout as L
+from app.dataset.features import arrow_schema, stats_features, video_keys
+from app.dataset.meta import episodes_schema, info_json, stats_columns, tasks_table
+from app.dataset.stats import to_json
+from app.durable import fsync_dir, fsync_file
+from app.edit import stats as S
+from app.edit.packets import SourceVideo, VideoOut
+from app.edit.plan import EditError, Plan
+
+PARTIAL = ".partial"
+
+
+class EditCancelled(EditError):
+    pass
+
+
+@dataclass
+class Result:
+    path: Path
+    episodes: int = 0
+    frames: int = 0
+    packets_copied: int = 0
+    frames_reencoded: int = 0
+    reencoded_episodes: list = field(default_factory=list)   # (output episode, camera, frames)
+    data_files: int = 0
+    video_files: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        head = (f"{self.path}: {self.episodes} episodes, {self.frames} frames; "
+                f"{self.packets_copied} video packets copied, {self.frames_reencoded} frames re-encoded")
+        for ep, cam, n in self.reencoded_episodes:
+            head += f"\n  episode {ep} {cam}: its first {n} frames were re-encoded (the cut is not on a keyframe)"
+        return head + f" ({self.seconds:.2f} s)"
+
+
+class DataOut:
+    def __init__(self, root: Path, info: dict, schema: pa.Schema):
+        self.root, self.info, self.schema = root, info, schema
+        self.limit = info.get("data_files_size_in_mb", L.DEFAULT_DATA_MB) * L.MB
+        self.chunk = self.file = -1
+        self.writer = self.handle = None
+        self.rows = 0
+        self.files = 0
+
+    def add(self, table: pa.Table) -> tuple[int, int]:
+        n = table.num_rows
+        if self.writer is not None:
+            size = self.handle.tell()
+            if self.rows and size + size / self.rows * n >= self.limit:
+                self.close()
+                self.chunk, self.file = L.next_file(self.chunk, self.file, self.info.get("chunks_size", L.DEFAULT_CHUNKS_SIZE))
+        if self.writer is None:
+            if self.chunk < 0:
+                self.chunk, self.file = 0, 0
+            path = self.root / L.data_path(self.info, self.chunk, self.file)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.handle = open(path, "wb")
+            self.writer = pq.ParquetWriter(self.handle, self.schema, compression="snappy")
+            self.rows, self.files = 0, self.files + 1
+        self.writer.write_table(table)
+        self.rows += n
+        return self.chunk, self.file
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.handle.close()
+            self.writer = self.handle = None
+
+
+def partial_path(dst: Path) -> Path:
+    return dst.with_name(dst.name + PARTIAL)
+
+
+def build(plan: Plan, dst, *, in_place: bool = False, progress: Callable[[int, int, str], None] | None = None,
+          cancel: Callable[[], bool] | None = None) -> Result:
+    """Write the plan's dataset to dst (a new folder), or over the single source with in_place."""
+    t0 = time.monotonic()
+    dst = Path(dst).expanduser().absolute()
+    if in_place:
+        src = plan.sources[0].local_root
+        if len(plan.sources) != 1 or src is None:
+            raise EditError("--in-place needs one local dataset folder as the source")
+        dst = Path(src)
+    elif dst.exists() and any(dst.iterdir()):
+        raise EditError(f"{dst} already exists and is not empty; pick a new output folder")
+    for s in plan.sources:
+        if s.local_root is not None and not in_place and Path(s.local_root).resolve() == dst.resolve():
+            raise EditError("the output folder is the source; use --in-place to edit a dataset where it is")
+    if not plan.picks:
+        raise EditError("the edit would leave no episodes; a dataset needs at least one")
+    lock = None
+    if in_place:
+        from app.dataset.commit import WriterLock
+
+        lock = WriterLock(dst)
+        if not lock.acquire():
+            raise EditError(f"{dst} is being recorded into right now; edit it when the recording has stopped")
+    work = partial_path(dst)
+    if work.exists():
+        shutil.rmtree(work)          # a crashed earlier edit's leftovers
+    work.mkdir(parents=True)
+    try:
+        result = _write(plan, work, progress, cancel)
+        _fsync_tree(work)
+        if in_place:
+            from app.edit.inplace import swap_in
+
+            swap_in(dst, work)
+        else:
+            if dst.exists():
+                dst.rmdir()
+            os.replace(work, dst)
+            fsync_dir(dst.parent)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    finally:
+        if lock is not None:
+            lock.release()
+    result.path, result.seconds = dst, time.monotonic() - t0
+    return result
+
+
+def _write(plan: Plan, root: Path, progress, cancel) -> Result:
+    first = plan.sources[0].reader
+    info = json.loads(json.dumps(first.info))
+    features = plan.features
+    info["features"] = features
+    fps = first.fps
+    schema = arrow_schema(features)
+    cams = video_keys(features)
+    stat_feats = stats_features(features)
+    result = Result(root)
+    data = DataOut(root, info, schema)
+    chunks_size = info.get("chunks_size", L.DEFAULT_CHUNKS_SIZE)
+    vouts = {k: VideoOut(root, lambda c, f, k=k: L.video_path(info, k, c, f),
+                         info.get("video_files_size_in_mb", L.DEFAULT_VIDEO_MB) * L.MB,
+                         lambda c, f: L.next_file(c, f, chunks_size)) for k in cams}
+    open_videos: dict[tuple[int, str], tuple[str, SourceVideo]] = {}
+    src_stats = [None] * len(plan.sources)
+    tasks: dict[str, int] = {}
+    rows, ep_stats, total = [], [], 0
+    n = len(plan.picks)
+    try:
+        for i, pick in enumerate(plan.picks):
+            if cancel is not None and cancel():
+                raise EditCancelled("cancelled; nothing was written")
+            src = plan.sources[pick.source]
+            r = src.reader
+            ep = r.episodes[pick.episode]
+            table = r.read_episode(pick.episode)
+            length = table.num_rows
+            old = [r.tasks[t] for t in table.column("task_index").to_pylist()]
+            if pick.task is not None:
+                new = [pick.task] * length
+            elif plan.rename_task is not None:
+                new = [plan.rename_task(t) for t in old]
+            else:
+                new = old
+            for t in new:
+                tasks.setdefault(t, len(tasks))
+            cols = {"index": np.arange(total, total + length, dtype=np.int64),
+                    "episode_index": np.full(length, i, dtype=np.int64),
+                    "task_index": np.array([tasks[t] for t in new], dtype=np.int64)}
+            arrays = [pa.array(cols[f.name], f.type) if f.name in cols else table.column(f.name).cast(f.type)
+                      for f in schema]
+            chunk, file = data.add(pa.Table.from_arrays(arrays, schema=schema))
+            row = {"episode_index": i, "tasks": list(dict.fromkeys(new)), "length": length,
+                   "data/chunk_index": chunk, "data/file_index": file,
+                   "dataset_from_index": total, "dataset_to_index": total + length}
+            for key in cams:
+                ref = ep.videos[key]
+                held = open_videos.get((pick.source, key))
+                if held is None or held[0] != ref.path:
+                    if held is not None:
+                        held[1].close()
+                    held = open_videos[(pick.source, key)] = (ref.path, SourceVideo(r.open(ref.path), ref.path))
+                seg = held[1].segment(ref.from_ts, ref.to_ts, length, fps)
+                result.packets_copied += len(seg.packets) - seg.reencoded
+                if seg.reencoded:
+                    result.frames_reencoded += seg.reencoded
+                    result.reencoded_episodes.append((i, key, seg.reencoded))
+                c, f, a, b = vouts[key].add(seg)
+                row.update({f"videos/{key}/chunk_index": c, f"videos/{key}/file_index": f,
+                            f"videos/{key}/from_timestamp": a, f"videos/{key}/to_timestamp": b})
+            if src_stats[pick.source] is None:
+                from app.edit.source import episode_stats
+
+                src_stats[pick.source] = episode_stats(r)
+            stats = dict(src_stats[pick.source][pick.episode])
+            for name in stat_feats:
+                if name in S.RENUMBERED:
+                    stats[name] = S.numeric_episode_stats(name, cols[name].reshape(-1, 1), fps)
+                elif name not in stats or "count" not in stats[name]:
+                    if name in cams:
+                        stats[name] = S.video_episode_stats(r.iter_frames(pick.episode, name))
+                    else:
+                        stats[name] = S.numeric_episode_stats(
+                            name, np.asarray(table.column(name).to_pylist()), fps)
+            stats = {k: stats[k] for k in stat_feats if k in stats}
+            row.update(stats_columns(stats))
+            rows.append(row)
+            ep_stats.append(stats)
+            total += length
+            if progress is not None:
+                progress(i + 1, n, f"episode {pick.episode} of {src.label}")
+    finally:
+        data.close()
+        for v in vouts.values():
+            v.close()
+        for _, sv in open_videos.values():
+            sv.close()
+    result.episodes, result.frames, result.data_files = n, total, data.files
+    result.video_files = sum(len(list((root / "videos" / k).rglob("*.mp4"))) for k in cams)
+    _write_meta(plan, root, info, rows, ep_stats, list(tasks), total, stat_feats)
+    return result
+
+
+def _write_meta(plan, root, info, rows, ep_stats, tasks, total, stat_feats) -> None:
+    for row in rows:
+        row["meta/episodes/chunk_index"], row["meta/episodes/file_index"] = 0, 0
+    ep_path = root / L.episodes_path(0, 0)
+    ep_path.parent.mkdir(parents=True, exist_ok=True)
+    schema = episodes_schema(info["features"])
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), ep_path, compression="snappy")
+    pq.write_table(tasks_table(tasks), root / L.TASKS_PATH)
+    stats = S.aggregate(ep_stats, stat_feats)
+    (root / L.STATS_PATH).write_text(json.dumps(to_json(stats), indent=4))
+    _carry_studio(plan, root)
+    info.update(total_episodes=len(rows), total_frames=total, total_tasks=len(tasks),
+                splits={"train": f"0:{len(rows)}"})
+    (root / L.INFO_PATH).write_bytes(info_json(info))     # last: what makes the folder a dataset
+
+
+def _carry_studio(plan: Plan, root: Path) -> None:
+    """Keep the recording health of kept episodes: commits.json maps each take (spool id) to its new
+    episode index, and health.jsonl keeps those takes' lines. Local sources only."""
+    sources: dict[str, int] = {}
+    health: list[str] = []
+    repo_id = plan.sources[0].repo_id
+    for s in plan.sources:
+        if s.local_root is None:
+            continue
+        try:
+            commits = json.loads((s.local_root / L.COMMITS_PATH).read_text())
+        except (OSError, ValueError):
+            continue
+        if s is plan.sources[0]:
+            repo_id = commits.get("repo_id", repo_id)
+        by_episode = {int(v): k for k, v in commits.get("sources", {}).items()}
+        index = plan.sources.index(s)
+        kept = {}
+        for out_i, p in enumerate(plan.picks):
+            if p.source == index and p.episode in by_episode:
+                kept[by_episode[p.episode]] = out_i
+        sources.update(kept)
+        try:
+            lines = (s.local_root / ".studio" / "health.jsonl").read_text(encoding="utf-8").splitlines()
+        except OSError:
+            lines = []
+        for line in lines:
+            try:
+                if json.loads(line).get("spool_id") in kept:
+                    health.append(line)
+            except ValueError:
+                continue
+    (root / L.STUDIO_DIR).mkdir(exist_ok=True)
+    (root / L.COMMITS_PATH).write_text(json.dumps({"repo_id": repo_id, "sources": sources}))
+    if health:
+        (root / ".studio" / "health.jsonl").write_text("\n".join(health) + "\n", encoding="utf-8")
+
+
+def _fsync_tree(root: Path) -> None:
+    for dirpath, _, files in os.walk(root):
+        for f in files:
+            fsync_file(Path(dirpath) / f)
+        fsync_dir(Path(dirpath))
+
