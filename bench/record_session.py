@@ -2,6 +2,12 @@
 
     .venv/bin/python bench/record_session.py [--episodes 10 --episode-time-s 20 --reset-time-s 5]
                                             [--cameras 2 --width 640 --height 480 --fps 30]
+                                            [--content camera-like synthetic] [--load 1]
+
+Each --content is one session and one labelled set of figures: "camera-like" (bench/camera_like.py: a
+natural scene panned by hand, sensor noise; what a real camera costs the encoder) first, then
+"synthetic", the simulated rig's own flat scene (cheap to encode). --load N runs N busy processes
+(a competing job on N cores) for the whole run.
 
 The operator is simulated: each take is stopped with Next (right arrow) shortly before its time
 limit, so Stop latency is measured on the control path the window uses. Prints: frames on time
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -24,6 +31,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from bench.camera_like import CONTENTS, build_bench_rig  # noqa: E402
 
 
 def main() -> None:
@@ -38,20 +47,34 @@ def main() -> None:
     ap.add_argument("--pause-encoding-while-recording", action="store_true",
                     help="encode only during resets (the queue's pause_while_recording)")
     ap.add_argument("--root", type=Path, help="where to record (default: a temporary folder, deleted)")
+    ap.add_argument("--content", nargs="+", choices=CONTENTS, default=list(CONTENTS),
+                    help="what the cameras film, one session each (default: camera-like, then synthetic)")
+    ap.add_argument("--load", type=int, default=0, help="busy processes competing for the CPU meanwhile")
     a = ap.parse_args()
 
     from PySide6.QtCore import QCoreApplication
 
+    app = QCoreApplication.instance() or QCoreApplication([])  # noqa: F841 - QThreads want one
+    load = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(a.load)]
+    try:
+        for content in a.content:
+            session(a, content)
+    finally:
+        for p in load:
+            p.kill()
+            p.wait()
+
+
+def session(a, content: str) -> None:
     from app.encoding.workers import EncodeWorkers
     from app.recording.config import SessionConfig
     from app.recording.session import State
-    from app.recording.setup import open_recording
-    from app.rig.rig import build_sim_rig
+    from app.studio import open_recording
 
-    app = QCoreApplication.instance() or QCoreApplication([])  # noqa: F841 - QThreads want one
+    print(f"== content: {content}", flush=True)
     tmp = None if a.root else tempfile.TemporaryDirectory(prefix="record-bench-")
-    root = a.root or Path(tmp.name) / "ds"
-    rig = build_sim_rig(n_cameras=a.cameras, width=a.width, height=a.height, fps=a.fps)
+    root = (a.root / content) if a.root else Path(tmp.name) / "ds"
+    rig = build_bench_rig(content, a.cameras, a.width, a.height, a.fps)
     # the time limit is a safety net only: the simulated operator presses Next just before it
     cfg = SessionConfig(root=root, repo_id="bench/session", task="pick the cube", fps=a.fps, episodes=a.episodes,
                         episode_time_s=a.episode_time_s + 2, reset_time_s=a.reset_time_s + 60)
@@ -108,22 +131,24 @@ def main() -> None:
     ticks = sum(t.health.frames for t in takes)
     spool_bytes = sum(t.health.frames for t in takes) * (a.cameras * a.width * a.height * 3 + 72)
     ms = lambda xs, q: 1000 * float(np.percentile(xs, q))  # noqa: E731
+    tag = f"[{content}]"
     print()
-    print(f"setup: {a.cameras} cameras {a.width}x{a.height}@{a.fps}, {a.episodes} episodes of {a.episode_time_s:g} s, "
-          f"{a.reset_time_s:g} s resets, encoding in the background ({os.cpu_count()} cores, load avg "
-          f"{os.getloadavg()[0]:.1f})")
-    print(f"frames on time: {captured}/{expected} = {100 * captured / max(1, expected):.2f} % (target >= 99.9 %)")
-    print(f"teleop ticks late: {ticks_late}/{ticks}; overruns (spool queue full): "
+    print(f"setup {tag}: {a.cameras} cameras {a.width}x{a.height}@{a.fps}, {a.episodes} episodes of "
+          f"{a.episode_time_s:g} s, {a.reset_time_s:g} s resets, encoding in the background ({os.cpu_count()} cores, "
+          f"load avg {os.getloadavg()[0]:.1f}, {a.load} busy processes added)")
+    print(f"frames on time {tag}: {captured}/{expected} = {100 * captured / max(1, expected):.2f} % (target >= 99.9 %)")
+    print(f"teleop ticks late {tag}: {ticks_late}/{ticks}; overruns (spool queue full): "
           f"{sum(t.health.spool_overruns for t in takes)}")
-    print(f"Stop call: p50 {ms(stop_call, 50):.2f} ms, p99 {ms(stop_call, 99):.2f} ms; "
+    print(f"Stop call {tag}: p50 {ms(stop_call, 50):.2f} ms, p99 {ms(stop_call, 99):.2f} ms; "
           f"Start call p99 {ms(start_call, 99):.2f} ms  -> Stop -> ready-for-Start p99 "
           f"{ms(np.add(stop_call, start_call), 99):.2f} ms (target <= 50 ms)")
-    print(f"Stop -> take closed on disk (stopped.json written): p50 {ms(closed_after, 50):.1f} ms, "
+    print(f"Stop -> take closed on disk {tag} (stopped.json written): p50 {ms(closed_after, 50):.1f} ms, "
           f"p99 {ms(closed_after, 99):.1f} ms (off the control path)")
-    print(f"peak RSS: {peak['rss'] / 1e6:.0f} MB")
-    print(f"spool: {spool_bytes / 1e6:.0f} MB written at {spool_bytes / 1e6 / max(rec_time, 1e-9):.1f} MB/s while recording")
-    print(f"session wall time {t_rec:.0f} s; encoding backlog drained {drain_s:.0f} s after the last take"
-          f" ({'ok' if drained else 'NOT drained'}); episodes committed: {setup.writer.total_episodes}")
+    print(f"peak RSS {tag}: {peak['rss'] / 1e6:.0f} MB")
+    print(f"spool {tag}: {spool_bytes / 1e6:.0f} MB written at {spool_bytes / 1e6 / max(rec_time, 1e-9):.1f} MB/s "
+          f"while recording")
+    print(f"session wall time {tag} {t_rec:.0f} s; encoding backlog drained {drain_s:.0f} s after the last take"
+          f" ({'ok' if drained else 'NOT drained'}); episodes committed: {setup.writer.total_episodes}", flush=True)
     if tmp is not None:
         tmp.cleanup()
 

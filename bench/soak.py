@@ -52,7 +52,7 @@ def main() -> int:
     from app.encoding.workers import EncodeWorkers
     from app.recording.config import SessionConfig
     from app.recording.session import State
-    from app.recording.setup import open_recording
+    from app.studio import open_recording
     from app.rig.rig import build_sim_rig
 
     app = QCoreApplication.instance() or QCoreApplication([])  # noqa: F841 - QThreads want one

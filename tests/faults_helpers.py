@@ -1,5 +1,6 @@
 """A recording session on the simulated rig for the fault tests: tiny frames, real spool, real
-encodes on QThread workers, real files. The test drives it like an operator (start, next, end)."""
+encodes on QThread workers, real files. The test drives the studio model like an operator (start,
+next, end) and moves its clock (`poll`) as the window's timer does; nothing is flushed by hand."""
 
 from __future__ import annotations
 
@@ -7,22 +8,19 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from app.encoding.workers import EncodeWorkers
+from app.known_datasets import KnownDatasets
 from app.recording.config import SessionConfig
-from app.recording.session import State
-from app.recording.setup import open_recording
 from app.rig.rig import build_sim_rig
+from app.studio import Studio
 from tests.encoding_helpers import X264
 
 
 class Operator:
-    def __init__(self, rig, setup):
-        self.rig, self.setup = rig, setup
-        self.session, self.queue, self.writer = setup.session, setup.queue, setup.writer
+    def __init__(self, rig, studio: Studio):
+        self.rig, self.studio = rig, studio
+        self.session, self.queue, self.writer = studio.session, studio.current.queue, studio.current.writer
         self.events: list[tuple[str, object]] = []
-        self.session.add_observer(lambda e, d: self.events.append((e, d)))
-        self.session.add_observer(lambda e, d: self.queue.set_throttled(d == State.RECORDING) if e == "state"
-                                  else None)
+        studio.subscribe(lambda e, d: self.events.append((e, d)))
 
     def record(self, seconds: float, first: bool = False):
         """Record one take for `seconds` (or until the session stops it) and leave it in the reset."""
@@ -38,14 +36,20 @@ class Operator:
         return take
 
     def finish(self, timeout: float = 60) -> bool:
-        self.session.end()
-        assert self.session.wait_takes(10)
-        self.queue.flush()
-        return self.queue.wait_idle(timeout)
+        """End the session and let the studio flush and commit, as the window's clock would."""
+        self.studio.command("end")
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self.studio.poll()
+            if any(e == "session_committed" for e, _ in self.events):
+                return True
+            time.sleep(0.05)
+        return False
 
     def wait_committed(self, n: int, timeout: float = 30) -> None:
         end = time.monotonic() + timeout
         while self.writer.total_episodes < n and time.monotonic() < end:
+            self.studio.poll()
             time.sleep(0.02)
         assert self.writer.total_episodes >= n, f"{self.writer.total_episodes} episode(s) committed, waited for {n}"
 
@@ -58,18 +62,14 @@ def sim_session(root: Path, episodes: int = 10, cameras: int = 2, guard=None):
     rig = build_sim_rig(n_cameras=cameras, width=64, height=48, fps=30)
     cfg = SessionConfig(root=root, repo_id="test/faults", task="pick the cube", fps=30, episodes=episodes,
                         episode_time_s=30, reset_time_s=60)
-    setup = open_recording(rig, cfg, video=X264)
+    studio = Studio(rig, known=KnownDatasets(Path(root).parent / "known.json"))
+    studio.open_session(cfg, video=X264)
     if guard is not None:
-        setup.session.guard = guard
-    workers = EncodeWorkers(setup.queue)
-    workers.start()
+        studio.session.guard = guard
     rig.start()
     time.sleep(0.5)  # cameras and arms up
     try:
-        yield Operator(rig, setup)
+        yield Operator(rig, studio)
     finally:
-        setup.session.close()
+        studio.shutdown(5)
         rig.stop()
-        setup.session.wait_takes(5)
-        workers.stop()
-        setup.writer.close()

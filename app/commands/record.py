@@ -45,51 +45,53 @@ def _fail(msg: str) -> int:
     return 2
 
 
-def run(args) -> int:
-    from app.recording.config import SessionConfig
+def session_config(args, resume: bool | None):
+    """(SessionConfig, problem) from the session flags; the lab launcher shares it (resume=None:
+    an existing dataset is appended to)."""
+    from app.recording.config import SessionConfig, root_problem
 
-    root: Path = args.root.expanduser()
-    cfg = SessionConfig(root=root, repo_id=args.repo_id, task=args.task, fps=args.fps, episodes=args.episodes,
-                        episode_time_s=args.episode_time_s, reset_time_s=args.reset_time_s, resume=args.resume,
-                        video_encoding_batch_size=args.video_encoding_batch_size)
+    cfg = SessionConfig(root=args.root.expanduser(), repo_id=args.repo_id, task=args.task, fps=args.fps,
+                        episodes=args.episodes, episode_time_s=args.episode_time_s,
+                        reset_time_s=args.reset_time_s, resume=bool(resume),
+                        video_encoding_batch_size=args.video_encoding_batch_size,
+                        vcodec=getattr(args, "vcodec", "") or "")
     problems = cfg.problems()
-    if problems:
-        return _fail("; ".join(problems))
-    has_dataset = (root / "meta" / "info.json").exists()
-    if root.exists() and any(root.iterdir()) and not args.resume:
-        return _fail(f"{root} already exists{' and holds a dataset' if has_dataset else ''}.\n"
-                     f"  Pass --resume to append episodes to it, or choose a new --root.")
-    if args.resume and root.exists() and any(root.iterdir()) and not has_dataset:
-        return _fail(f"{root} is not a dataset (meta/info.json is missing); nothing to resume")
-    return _record(args, cfg, has_dataset)
+    return cfg, "; ".join(problems) if problems else root_problem(cfg.root, resume)
 
 
-def _record(args, cfg, has_dataset: bool) -> int:
+def run(args) -> int:
+    cfg, problem = session_config(args, resume=args.resume)
+    if problem:
+        return _fail(problem)
+    return _record(args, cfg)
+
+
+def _record(args, cfg) -> int:
+    """Drives app.studio.Studio, the model the window drives: same lifecycle, batches and flushes."""
     from PySide6.QtCore import QCoreApplication, QTimer
 
-    from app.dataset.errors import DatasetError
     from app.dataset.video import VideoSettings
-    from app.encoding.workers import EncodeWorkers
     from app.recording.session import State
-    from app.recording.setup import open_recording
     from app.rig.rig import build_sim_rig, detect_rig
+    from app.studio import Studio, StudioError
 
+    has_dataset = (cfg.root / "meta" / "info.json").exists()
+    app = QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
     kw = dict(n_cameras=args.cameras, width=args.width, height=args.height, fps=cfg.fps)
     rig = build_sim_rig(**kw) if getattr(args, "sim", False) else detect_rig(**kw)
+    studio = Studio(rig)
     # a new dataset gets --vcodec; an existing one keeps encoding as it was encoded
     video = None if has_dataset and args.vcodec == "libsvtav1" else VideoSettings(codec=args.vcodec)
     try:
-        setup = open_recording(rig, cfg, decide=lambda s: not args.discard_interrupted, video=video)
-    except (DatasetError, ValueError) as exc:
+        report = studio.open_session(cfg, decide=lambda s: not args.discard_interrupted, video=video)
+    except StudioError as exc:
         rig.stop()
         return _fail(str(exc))
-    writer, queue, session = setup.writer, setup.queue, setup.session
-
-    app = QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
-    for line in setup.recovery.lines():
+    session = studio.session
+    for line in report.lines():
         print(f"recovery: {line}", flush=True)
-    workers = EncodeWorkers(queue, count=1)
     t0 = time.monotonic()
+    result = {}
 
     def on_event(event: str, data) -> None:
         n, total = session.episode_number, cfg.episodes
@@ -112,57 +114,43 @@ def _record(args, cfg, has_dataset: bool) -> int:
             print(f"{'WARNING' if event == 'disk_low' else 'DISK FULL'}: {data.message()}", flush=True)
         elif event == "error":
             print(f"ERROR: {data}", flush=True)
+        elif event == "session_committed":
+            result["done"] = data
+            QTimer.singleShot(0, app.quit)
 
-    session.add_observer(on_event)
+    studio.subscribe(on_event)
     interrupts = {"n": 0}
 
     def on_sigint(*_):
         interrupts["n"] += 1
         if interrupts["n"] == 1:
             print("ending the session (Ctrl-C again to stop without waiting for encoding)", flush=True)
-            QTimer.singleShot(0, session.end)
+            QTimer.singleShot(0, lambda: studio.command("end"))
         else:
             QTimer.singleShot(0, app.quit)
 
     old = signal.signal(signal.SIGINT, on_sigint)
-    phase = {"flushed": False}
-
-    def poll() -> None:
-        session.poll()
-        if not session.finished.is_set():
-            return
-        if not phase["flushed"]:
-            if not session.wait_takes(0.0):
-                return
-            queue.flush()
-            phase["flushed"] = True
-        if queue.wait_idle(0.0):
-            app.quit()
-
     timer = QTimer()
-    timer.timeout.connect(poll)
+    timer.timeout.connect(studio.poll)
     timer.start(50)
-    workers.start()
     rig.start()
-    session.start()
+    studio.command("start")
+    writer = studio.current.writer
     try:
         app.exec()
     finally:
         signal.signal(signal.SIGINT, old)
         timer.stop()
-        session.close()
+        committed = writer.total_episodes
+        studio.shutdown(5.0)  # stops the workers, releases the dataset (what is left: next --resume)
         rig.stop()
-        session.wait_takes(5.0)
-        workers.stop()
-        writer.close()
-    counts = queue.counts()
-    failed = counts.get("failed", 0)
-    print(f"dataset at {cfg.root}: {writer.total_episodes} episode(s) committed"
+    failed = result["done"].failed if "done" in result else 0
+    print(f"dataset at {cfg.root}: {committed} episode(s) committed"
           f" ({time.monotonic() - t0:.0f} s)" + (f"; {failed} take(s) failed to encode" if failed else ""),
           flush=True)
     if session.last_error:
         print(f"last error: {session.last_error}", file=sys.stderr)
-    code = 1 if failed or not phase["flushed"] else 0
+    code = 1 if failed or "done" not in result else 0
     if code == 0 and getattr(args, "push_to_hub", False):
         from app.commands.push import push_dataset
 

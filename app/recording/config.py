@@ -22,7 +22,8 @@ class SessionConfig:
     cameras: list[str] | None = None  # rig camera names to record; None = all of them
     resume: bool = False  # append to an existing dataset
     video_encoding_batch_size: int = 1
-    sound: bool = False
+    sound: bool = False  # spoken cues at start / stop / reset
+    vcodec: str = ""  # video codec of a new dataset ("" = the default); an existing one keeps its own
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -55,3 +56,20 @@ class SessionConfig:
         d = asdict(self)
         d["root"] = str(self.root)
         return d
+
+
+def root_problem(root: Path, resume: bool | None) -> str:
+    """Why `root` cannot be recorded into ("" when it can). resume=True: it must be a dataset or empty
+    (`record --resume`); False: it must be new or empty (`record`); None: a dataset is appended to,
+    a new or empty folder created (the window and the lab launcher)."""
+    root = Path(root).expanduser()
+    if root.exists() and not root.is_dir():
+        return f"{root} is a file, not a dataset folder"
+    has_dataset = (root / "meta" / "info.json").exists()
+    used = root.exists() and any(root.iterdir())
+    if used and not has_dataset and resume is not False:
+        return f"{root} is not a dataset (meta/info.json is missing) and is not empty: choose another folder"
+    if used and resume is False:
+        return (f"{root} already exists{' and holds a dataset' if has_dataset else ''}.\n"
+                f"  Pass --resume to append episodes to it, or choose a new --root.")
+    return ""

@@ -5,7 +5,9 @@ Controls (what the buttons and hotkeys call): start, next (end the take / skip t
 Every control returns at once: a take's files are closed by its spool-writer thread.
 
 A finished take is held during the reset that follows it, so re-record can still throw it away; it
-goes to the sink (the encode queue) when the next take starts or the session ends. Observers get
+goes to the sink (the encode queue) when the next take starts or the session ends. The hand-over
+(health record, `sink.submit`, which rewrites and syncs the queue journal) runs on the session's own
+hand-off thread, never on the teleop thread that ends a reset (a 500-entry journal takes ~20 ms). Observers get
 (event, data) callbacks from whichever thread made the change; widgets must hop to the GUI thread.
 Events: "state", "take_kept", "take_closed" (files closed, health known), "take_discarded", "take_submitted", "disk_low", "disk_full", "error".
 """
@@ -13,6 +15,7 @@ Events: "state", "take_kept", "take_closed" (files closed, health known), "take_
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from enum import Enum
@@ -71,6 +74,11 @@ class Session:
         self._observers: list[Observer] = []
         self._events: list[tuple[str, object]] = []
         self._disk_low_told = False
+        self._handoff: queue.Queue[TakeRecorder | None] = queue.Queue()
+        self._handing = 0  # takes queued for the hand-off thread or being handed over
+        self._closed = False
+        self._handoff_thread = threading.Thread(target=self._handoff_loop, name="session-handoff", daemon=True)
+        self._handoff_thread.start()
         rig.teleop.add_listener(self._on_tick)
 
     # -- observing ----------------------------------------------------------------------------
@@ -231,15 +239,24 @@ class Session:
         self._flush()
 
     def wait_takes(self, timeout: float = 10.0) -> bool:
-        """Wait until every take's files are closed (tests, the CLI at exit)."""
+        """Wait until every take's files are closed and every kept take is handed to the sink."""
         deadline = time.monotonic() + timeout
         for take in list(self._all):
             if not take.wait(max(0.0, deadline - time.monotonic())):
                 return False
-        return True
+        while self._handing and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return not self._handing
+
+    def settled(self) -> bool:
+        """The session has ended and every take it kept is in the sink (nothing more will arrive)."""
+        with self._lock:
+            return (self.finished.is_set() and not self._handing
+                    and all(t.closed and (t.submitted or not t.keep or t.spool is None) for t in self._all))
 
     def close(self) -> None:
         self.rig.teleop.remove_listener(self._on_tick)
+        self._closed = True  # the hand-off thread ends once every take has been handed over
 
     # -- inside (lock held) -------------------------------------------------------------------
     def _begin_take(self) -> None:
@@ -297,18 +314,44 @@ class Session:
                 self._submit(take)
 
     def _submit(self, take: TakeRecorder) -> None:
+        """Any thread, often the teleop thread: queue the take for the hand-off thread, nothing more."""
         with self._lock:
             if take.submitted or take.spool is None:
                 return
             take.submitted = True
-        record = {"spool_id": take.spool.id, "session_episode": take.number, "task": take.task,
-                  "reason": take.reason, "time": time.time(), "health": take.health.to_dict()}
-        try:
-            append_health(self.config.root, record)
-        except OSError:
-            log.exception("could not write the health sidecar")
-        self.sink.submit(take.spool)
-        self._emit("take_submitted", take)
+            self._handing += 1
+        self._handoff.put(take)
+
+    def _handoff_loop(self) -> None:
+        while True:
+            try:
+                take = self._handoff.get(timeout=0.5)
+            except queue.Empty:
+                if self._closed and self.settled():
+                    return
+                continue
+            try:
+                spool = take.spool
+                if spool is None:  # trashed or discarded meanwhile
+                    continue
+                record = {"spool_id": spool.id, "session_episode": take.number, "task": take.task,
+                          "reason": take.reason, "time": time.time(), "health": take.health.to_dict()}
+                try:
+                    append_health(self.config.root, record)
+                except OSError:
+                    log.exception("could not write the health sidecar")
+                try:
+                    self.sink.submit(spool)
+                except Exception as exc:  # the spool stays on disk: the next start-up queues it again
+                    log.exception("handing a take to the encode queue failed")
+                    with self._lock:
+                        self._emit("error", f"the take could not be queued for encoding: {exc}")
+                with self._lock:
+                    self._emit("take_submitted", take)
+            finally:
+                with self._lock:
+                    self._handing -= 1
+            self._flush()
 
     def _check_reset(self, now: float) -> None:
         if self.state == State.RESET and now - self._phase_start >= self.config.reset_time_s:
