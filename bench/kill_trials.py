@@ -57,8 +57,12 @@ def _env() -> dict:
     return {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO)}
 
 
+CONTENT = {"content": "camera-like"}  # what the simulated cameras film (--content)
+
+
 def record_cmd(root: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "app", "--log-level", "WARNING", "record", "--root", str(root), *SMALL, *extra]
+    entry = [str(REPO / "bench" / "camera_like_cli.py")] if CONTENT["content"] == "camera-like" else ["-m", "app"]
+    return [sys.executable, *entry, "--log-level", "WARNING", "record", "--root", str(root), *SMALL, *extra]
 
 
 def sources(root: Path) -> dict[str, int]:
@@ -114,7 +118,7 @@ def kill_run(root: Path, rng: random.Random, target: str) -> tuple[list[str], st
                 time.sleep(rng.uniform(0, ep_s))
         elif target == "reset":
             k = rng.randint(1, episodes - 1)
-            if _wait_line(lines, done, lambda x: x.startswith(f"reset (") and f"before episode {k + 1} " in x, 60):
+            if _wait_line(lines, done, lambda x: x.startswith("reset (") and f"before episode {k + 1} " in x, 60):
                 time.sleep(rng.uniform(0, reset_s))
         else:  # encoding: wait until the journal shows an entry being encoded or verified
             end = time.monotonic() + 60
@@ -263,10 +267,13 @@ def main() -> int:
     ap.add_argument("--cli-check-every", type=int, default=5)
     ap.add_argument("--keep", type=Path, help="work folder to keep (default: a temporary one, deleted)")
     ap.add_argument("--json", type=Path, help="write the figures to this JSON file")
+    ap.add_argument("--content", choices=("camera-like", "synthetic"), default="camera-like",
+                    help="what the simulated cameras film (bench/camera_like.py, or the rig's flat scene)")
     args = ap.parse_args()
+    CONTENT["content"] = args.content
     tmp = None if args.keep else tempfile.TemporaryDirectory(prefix="kill-trials-")
     work = args.keep or Path(tmp.name)
-    print(f"{args.trials} SIGKILL trials of `teleop-studio record --sim` (2 cameras 64x64, AV1), "
+    print(f"{args.trials} SIGKILL trials of `teleop-studio record --sim` (2 cameras 64x64, {args.content}, AV1), "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}", flush=True)
     trials = run_trials(args.trials, args.seed, work, args.series, args.cli_check_every,
                         progress=lambda s: print(s, flush=True))
@@ -277,7 +284,8 @@ def main() -> int:
           if not s["failed"] else f"\nkill trials: {s['passed']}/{s['trials']} passed, {s['failed']} FAILED")
     print(f"total {s['seconds']:.0f} s")
     if args.json:
-        args.json.write_text(json.dumps({**s, "failures": [asdict(t) for t in trials if not t.ok]}, indent=1))
+        failures = [asdict(t) for t in trials if not t.ok]
+        args.json.write_text(json.dumps({**s, "content": args.content, "failures": failures}, indent=1))
     if tmp is not None:
         tmp.cleanup()
     return 0 if not s["failed"] else 1
