@@ -15,7 +15,7 @@ import sys
 from app import __version__
 
 # module names under app.commands, in the order `--help` lists them
-COMMANDS = ("record", "check", "stream", "push", "sim_bus")
+COMMANDS = ("record", "check", "stream", "push", "sim_bus", "edit")
 
 
 def _load_commands() -> list:
