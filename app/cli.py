@@ -15,7 +15,8 @@ import sys
 from app import __version__
 
 # module names under app.commands, in the order `--help` lists them
-COMMANDS = ("record", "check", "stream", "push", "sim_bus", "edit")
+COMMANDS = ("record", "check", "stream", "push", "sim_bus", "edit", "setup_motors", "find_port", "find_cameras",
+            "replay")
 
 
 def _load_commands() -> list:

@@ -17,13 +17,17 @@ HELP = "run the simulated Feetech servo buses (leader and follower SO-101 arms) 
 KEYS = """commands (then Enter):
   <joint 1-6> <degrees>   jog a leader joint, e.g. "1 15" or "6 -20" (gripper in 0..100 units)
   move | hold | middle | sweep   the leader's hand: scripted motion, keep still, middle pose, full sweep
-  fault <silence|bad_checksum|garbage> [count] [leader|follower]    clear    unplug    replug    quit"""
+  fault <silence|bad_checksum|garbage> [count] [leader|follower]    clear    unplug    replug    quit
+  plug <joint or 1-6> [...]   (--factory) wire only these motors to the controller board"""
 
 
 def add_arguments(p) -> None:
     p.add_argument("--role", choices=["both", "leader", "follower"], default="both")
     p.add_argument("--link-dir", type=Path, help="where to put the port symlinks (default: a temp dir)")
     p.add_argument("--seconds", type=float, default=0, help="stop after this long (default: until quit / Ctrl-C)")
+    p.add_argument("--factory", action="store_true",
+                   help="factory-new servos, all at id 1 and 1,000,000 baud, for `teleop-studio setup-motors`; "
+                        "only the gripper motor is wired to the board at first (type `plug <joint>`)")
     p.add_argument("--write-calibration", metavar="ID",
                    help="also save the simulated arms' calibration as lerobot files with this id")
 
@@ -36,10 +40,12 @@ def run(args) -> int:
     roles = ["leader", "follower"] if args.role == "both" else [args.role]
     if args.link_dir:
         args.link_dir.mkdir(parents=True, exist_ok=True)
-    buses = {r: SimServoBus(r, link=(args.link_dir / r) if args.link_dir else None) for r in roles}
+    factory = getattr(args, "factory", False)
+    buses = {r: SimServoBus(r, link=(args.link_dir / r) if args.link_dir else None, factory=factory) for r in roles}
     try:
         for role, bus in buses.items():
-            print(f"{role}: {bus.port}  (-> {bus.pty_path})  servo ids 1-6, 1000000 baud", flush=True)
+            ids = "new servos, all id 1, wired: gripper" if factory else "servo ids 1-6"
+            print(f"{role}: {bus.port}  (-> {bus.pty_path})  {ids}, 1000000 baud", flush=True)
             if args.write_calibration:
                 path = calibration.save_calibration(calibration.calibration_path(role, args.write_calibration),
                                                     bus.factory_calibration())
@@ -76,6 +82,8 @@ def _read_commands(buses: dict, done: threading.Event, joints) -> None:
 
 
 def _command(words: list[str], buses: dict, target, joints) -> bool:
+    from app.rig.sts3215 import SO101_MOTORS
+
     cmd = words[0].lower()
     if cmd in ("quit", "exit", "q"):
         return True
@@ -91,6 +99,10 @@ def _command(words: list[str], buses: dict, target, joints) -> bool:
     elif cmd == "clear":
         for b in buses.values():
             b.clear_faults()
+    elif cmd == "plug":
+        keys = [int(w) if w.isdigit() else SO101_MOTORS[w] for w in words[1:]]
+        for b in buses.values():
+            b.connect_motors(keys)
     elif cmd in ("unplug", "replug"):
         for b in buses.values():
             getattr(b, cmd)()

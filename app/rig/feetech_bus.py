@@ -109,6 +109,40 @@ class FeetechBus:
         except (BusTimeout, BusCorrupt):
             return False
 
+    def set_baudrate(self, baudrate: int) -> None:
+        with self._lock:
+            self.baudrate = baudrate
+            if self._ser is not None:
+                self._ser.baudrate = baudrate
+                self._drain()
+
+    def broadcast_ping(self, wait: float | None = None) -> tuple[dict[int, int], int]:
+        """Every servo that answers a ping to the broadcast id: ({id: error bits}, corrupt answers).
+
+        All servos answer at once, so this waits the whole `wait` (default: the bus timeout) for them.
+        Two servos sharing an id talk over each other: their answer may arrive corrupt."""
+        with self._lock:
+            if self._ser is None:
+                raise BusDisconnected(f"{self.port} is not open")
+            ser, parser = self._ser, fp.PacketParser()
+            parser.expect_length = 2
+            try:
+                ser.reset_input_buffer()
+                ser.write(fp.encode_packet(fp.BROADCAST_ID, fp.Instruction.PING))
+                found: dict[int, int] = {}
+                deadline = time.monotonic() + (self.timeout if wait is None else wait)
+                while (left := deadline - time.monotonic()) > 0:
+                    ser.timeout = left
+                    data = ser.read(64)
+                    for packet in parser.feed(data):
+                        found[packet.id] = packet.code
+            except (serial.SerialException, OSError) as exc:
+                self.counters.disconnects += 1
+                self.close()
+                raise BusDisconnected(f"{self.port} disconnected during a broadcast ping: {exc}") from exc
+            self.counters.transactions += 1
+            return found, parser.bad_checksums
+
     def scan(self, ids=range(1, 7)) -> list[int]:
         return [i for i in ids if self.ping(i)]
 
