@@ -1,8 +1,10 @@
 """The write side of the Hub stand-in (tests/hub_server.py serves reads): what huggingface_hub 2.x sends
 to publish a dataset with HF_HUB_DISABLE_XET=1 (read from its hf_api.py, _commit_api.py and lfs.py):
 
-- `GET /api/whoami-v2` (token check), `POST /api/repos/create` {name, organization, type, visibility}
-  (409 when it exists, create_repo(exist_ok=True) ignores that),
+- `GET /api/whoami-v2` (token check), `POST /api/repos/create` {name, organization, type[, visibility]
+  (2.x) or [private] (0.x)}: no visibility means the owner's default (`hub.private_by_default` lists
+  the organisations whose new repos are private); 409 when it exists (create_repo(exist_ok=True) ignores
+  that). Every create body is kept in `hub.create_requests`.
 - `POST /api/datasets/{repo}/preupload/{rev}` {files: [{path, sample, size}]} -> {files: [{path,
   uploadMode, shouldIgnore, oid}]} (oid = remote sha256 for LFS files, git blob sha1 for regular ones),
 - `POST /datasets/{repo}.git/info/lfs/objects/batch` -> per object either no `actions` (already stored:
@@ -10,6 +12,12 @@ to publish a dataset with HF_HUB_DISABLE_XET=1 (read from its hf_api.py, _commit
 - `POST /api/datasets/{repo}/commit/{rev}` NDJSON lines header / file (base64) / lfsFile / deletedFile,
 - `POST /api/validate-yaml` (create_commit checks README.md first), tags `POST .../tag/{rev}` {tag} and
   `DELETE .../tag/{tag}`, branches `POST .../branch/{name}`.
+- Xet, as a Hub whose Xet storage cannot be reached: an LFS batch offering the "xet" transfer is answered
+  `"transfer": "xet"` (huggingface_hub 0.3x-1.x ask this way; 2.x goes to Xet directly), and
+  `GET /api/datasets/{repo}/xet-write-token/{rev}` answers 404. A client must then fall back to LFS.
+- Pull requests (`create_pr=1` on preupload and commit, an LFS batch without `ref`): any known user who
+  can read the repo may open one. The commit leaves `main` alone, lands in `hub.pull_requests`
+  (repo, number, author, {path: bytes}) and answers `pullRequestUrl` .../discussions/{n}.
 
 Write endpoints need a token of a known user with a write role (401 unknown, 403 read-only or someone
 else's namespace, 404 unknown organisation). LFS objects live in a per-repo store that survives failed
@@ -77,6 +85,7 @@ class WriteHubHandler(HubHandler):
         ("POST", r"/datasets/(?P<repo>[^/]+/[^/]+)\.git/info/lfs/objects/batch", "lfs_batch"),
         ("POST", r"/lfs-verify/(?P<repo>[^/]+/[^/]+)/(?P<oid>[0-9a-f]{64})", "lfs_verify"),
         ("POST", _DS + r"/commit/(?P<rev>[^/]+)", "commit"),
+        ("GET", _DS + r"/xet-write-token/(?P<rev>[^/]+)", "xet_write_token"),
         ("POST", _DS + r"/tag/(?P<rev>[^/]+)", "create_tag"),
         ("DELETE", _DS + r"/tag/(?P<tag>[^/]+)", "delete_tag"),
         ("POST", _DS + r"/branch/(?P<branch>[^/]+)", "create_branch"),
@@ -153,6 +162,18 @@ class WriteHubHandler(HubHandler):
             raise HttpError(403, None, "read-only fixture repo")
         return r
 
+    def _contributor(self, repo: str, rev: str | None = None) -> WritableRepo:
+        """A pull request needs only a known user and a repo they can see."""
+        r = self._repo(repo, rev)
+        self._user()
+        if not isinstance(r, WritableRepo) or (r.private and repo.split("/")[0] not in
+                                               [self._user().name, *self._user().orgs]):
+            raise HttpError(404, "RepoNotFound", "Repository not found")
+        return r
+
+    def _for_pr(self) -> bool:
+        return self.query.get("create_pr", [""])[0] in ("1", "true", "True")
+
     def _body_json(self) -> dict:
         return json.loads(self.body or b"{}")
 
@@ -174,15 +195,22 @@ class WriteHubHandler(HubHandler):
             self._send(409, json.dumps({"error": "You already created this dataset repo", "url": url}).encode(),
                        {"Content-Type": "application/json", "X-Error-Message": "You already created this dataset repo"})
             return
+        self.server.create_requests.append(body)
         folder = self.server.root / "repos" / repo_id
-        self.server.repos[repo_id] = WritableRepo(repo_id, folder, private=body.get("visibility") == "private")
+        chosen = body.get("visibility", {True: "private", False: "public"}.get(body.get("private")))
+        private = chosen == "private" if chosen else owner in self.server.private_by_default
+        self.server.repos[repo_id] = WritableRepo(repo_id, folder, private=private)
         self._json({"url": url, "name": repo_id, "id": repo_id})
 
     def validate_yaml(self) -> None:
         self._json({"errors": [], "warnings": []})
 
+    def xet_write_token(self, repo: str, rev: str) -> None:
+        self._repo(repo)
+        raise HttpError(404, None, "Xet storage is not reachable from this stand-in")
+
     def preupload(self, repo: str, rev: str) -> None:
-        r = self._writable(repo, rev)
+        r = self._contributor(repo, rev) if self._for_pr() else self._writable(repo, rev)
         out = []
         for f in self._body_json().get("files", []):
             path = f["path"]
@@ -196,9 +224,14 @@ class WriteHubHandler(HubHandler):
         self._json({"files": out})
 
     def lfs_batch(self, repo: str) -> None:
-        self._writable(repo)
+        body = self._body_json()
+        self._writable(repo) if "ref" in body else self._contributor(repo)    # no ref: for a pull request
+        if "xet" in body.get("transfers", []):
+            self._json({"transfer": "xet", "objects": [{"oid": o["oid"], "size": o["size"]}
+                                                       for o in body.get("objects", [])]})
+            return
         objects = []
-        for o in self._body_json().get("objects", []):
+        for o in body.get("objects", []):
             entry = {"oid": o["oid"], "size": o["size"], "authenticated": True}
             stored = self.server.lfs_dir(repo) / o["oid"]
             if not (stored.exists() and stored.stat().st_size == o["size"]):
@@ -216,7 +249,7 @@ class WriteHubHandler(HubHandler):
         self._json({"ok": True})
 
     def commit(self, repo: str, rev: str) -> None:
-        r = self._writable(repo, rev)
+        r = self._contributor(repo, rev) if self._for_pr() else self._writable(repo, rev)
         if rev not in r.branches:
             raise HttpError(400, None, f"can only commit to a branch, not {rev}")
         lines = [json.loads(x) for x in self.body.splitlines() if x.strip()]
@@ -242,6 +275,9 @@ class WriteHubHandler(HubHandler):
                 writes.append((path, None))
             else:
                 raise HttpError(400, None, f"unknown commit operation {key}")
+        if self._for_pr():
+            self._open_pr(r, writes)
+            return
         for path, data in writes:       # validated first: a refused commit changes nothing
             target = r.folder / path
             if data is None:
@@ -257,6 +293,15 @@ class WriteHubHandler(HubHandler):
         self._json({"commitUrl": f"{self.server.endpoint}/datasets/{r.repo_id}/commit/{sha}",
                     "commitOid": sha, "commitMessage": lines[0]["value"].get("summary", ""),
                     "pullRequestUrl": None, "success": True})
+
+    def _open_pr(self, r: WritableRepo, writes: list) -> None:
+        num = 1 + sum(1 for pr in self.server.pull_requests if pr[0] == r.repo_id)
+        files = {p: (d.read_bytes() if isinstance(d, Path) else d) for p, d in writes if d is not None}
+        self.server.pull_requests.append((r.repo_id, num, self._user().name, files))
+        sha = hashlib.sha1(self.body + str(num).encode()).hexdigest()
+        url = f"{self.server.endpoint}/datasets/{r.repo_id}"
+        self._json({"commitUrl": f"{url}/commit/{sha}", "commitOid": sha, "success": True,
+                    "commitMessage": "", "pullRequestUrl": f"{url}/discussions/{num}"})
 
     def create_tag(self, repo: str, rev: str) -> None:
         r = self._writable(repo, rev)
@@ -302,6 +347,9 @@ class WriteHubServer(HubServer):
         self.users: dict[str, User] = {t: User(user) for t in tokens}
         self.orgs: set[str] = set()
         self.commits: list[tuple] = []
+        self.create_requests: list[dict] = []     # bodies of POST /api/repos/create
+        self.private_by_default: set[str] = set()  # organisations whose new repos are private
+        self.pull_requests: list[tuple] = []      # (repo_id, number, author, {path: bytes})
         self._failures: list[list] = []        # [method, path substring, status, remaining]
         self._drops: list[int] = []
 

@@ -1,13 +1,14 @@
-"""Shared set-up for the push tests: a tiny recorded dataset, the writable Hub stand-in, a token."""
+"""Shared set-up for the push tests: a tiny recorded dataset, the writable Hub stand-in, a token.
+
+`whub` leaves huggingface_hub as installed: with hf-xet present (the default install) pushes try Xet,
+which the stand-in refuses, and fall back to LFS. `whub_lfs` switches Xet off as HF_HUB_DISABLE_XET=1 does.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-
-os.environ["HF_HUB_DISABLE_XET"] = "1"          # before huggingface_hub is imported by anyone
 
 from app.dataset.features import make_features  # noqa: E402
 from app.dataset.video import VideoSettings  # noqa: E402
@@ -46,13 +47,23 @@ def remote_files(hub: WriteHubServer, repo_id: str) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
-@pytest.fixture
-def whub(tmp_path, monkeypatch):
+def _serve(tmp_path, monkeypatch, disable_xet: bool):
     import huggingface_hub.constants as c
     import huggingface_hub.utils._http as http
 
-    monkeypatch.setattr(c, "HF_HUB_DISABLE_XET", True)
+    monkeypatch.setattr(c, "HF_HUB_DISABLE_XET", disable_xet, raising=False)
     monkeypatch.setattr(http.time, "sleep", lambda s: None)     # huggingface_hub's own back-off
     monkeypatch.setenv("HF_TOKEN", TOKEN)
-    with WriteHubServer(tmp_path / "hubroot") as server:
+    return WriteHubServer(tmp_path / "hubroot")
+
+
+@pytest.fixture
+def whub(tmp_path, monkeypatch):
+    with _serve(tmp_path, monkeypatch, disable_xet=False) as server:
+        yield server
+
+
+@pytest.fixture
+def whub_lfs(tmp_path, monkeypatch):
+    with _serve(tmp_path, monkeypatch, disable_xet=True) as server:
         yield server

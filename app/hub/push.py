@@ -1,37 +1,41 @@
 """Push a recorded dataset to the Hub: repo, committed files, card, `v3.0` tag; resumable, cancellable.
 
-    push = Push(PushOptions(root, "user/name", private=True))
+    push = Push(PushOptions(root, "user/name", private=None))   # None: the owner's default visibility
     push.start(); ...; push.progress   # or push.run() to block;  push.cancel()
 
-Steps: token check (whoami) -> create the repo if needed -> freeze the committed files
-(push_files.take_snapshot) and add a generated README.md card -> hash (cached) -> ask the Hub which
-paths already hold the same content (paths-info: one request) -> ask the LFS batch endpoint which of
-the changed blobs it already stores (a push interrupted earlier left them there) -> upload the rest with
-huggingface_hub (`preupload_lfs_files`, bytes counted as they are read) -> one commit of every changed
-file (the pushed revision is always a whole dataset) -> delete and re-create the `v3.0` tag on it.
+Steps: token check (whoami) -> create the repo if needed (private, public, or the organisation's default
+when `private` is None) -> freeze the committed files (push_files.take_snapshot) and add a generated
+README.md card -> hash (cached) -> ask the Hub which paths already hold the same content (paths-info) ->
+send the changed files one by one with `HfApi.preupload_lfs_files` (push_transfer: Xet, or LFS with byte
+counts, falling back to LFS when Xet cannot start) -> one `create_commit` of every changed file (the
+pushed revision is always a whole dataset) -> delete and re-create the `v3.0` tag on it.
 
-Resuming needs no local state: uploaded blobs stay on the Hub's LFS store, so a new push skips them.
-The local hash cache only spares re-reading unchanged files. Transient failures (network, 5xx, 429)
+Only huggingface_hub's public API is used. Resuming needs no commit: sent blobs stay in the Hub's storage
+and `.studio/push/sent.json` lists them, so a new push skips them. Transient failures (network, 5xx, 429)
 are retried with back-off; after the last retry the message says that pushing again resumes.
-The token comes from huggingface_hub (`hf auth login` or HF_TOKEN) and is never stored or printed.
+Without write access to the repo (403), `create_pr=True` opens a Hub pull request with the same files
+instead (no tag: the maintainer merges it). The token comes from huggingface_hub (`hf auth login` or
+HF_TOKEN) and is never stored or printed.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import shutil
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 from app.hub.card import build_card
-from app.hub.push_errors import PushCancelled, PushError, _chain, explain_push, is_transient
+from app.hub.errors import _redact
+from app.hub.push_errors import PushCancelled, PushError, _chain, explain_push, is_transient, no_write_access
 from app.hub.push_files import PUSH_DIR, HashCache, LocalFile, take_snapshot
+from app.hub.push_transfer import FALLBACK, LFS, XET, Sender, SentRecord, Tally, xet_enabled
 
 log = logging.getLogger(__name__)
 TAG = "v3.0"
@@ -43,7 +47,7 @@ NO_TOKEN = ("No Hugging Face token found. Log in with `hf auth login` (a token w
 class PushOptions:
     root: Path
     repo_id: str
-    private: bool = False
+    private: bool | None = None           # None: the owner's default (an organisation may make repos private)
     branch: str = "main"
     tags: tuple[str, ...] = ()
     endpoint: str | None = None
@@ -52,6 +56,7 @@ class PushOptions:
     retries: int = 4                      # after the first failure; back-off 2, 4, 8, 16 s
     sleep: Callable[[float], None] = time.sleep
     message: str = "Upload dataset from Teleop Studio"
+    create_pr: bool = False               # open a pull request on an existing repo instead of committing
 
 
 @dataclass
@@ -64,6 +69,8 @@ class PushProgress:
     unchanged: int = 0       # identical on the Hub already
     resumed: int = 0         # blobs a previous, interrupted push had already sent
     speed: float = 0.0       # bytes/s over the last seconds
+    transport: str = ""      # "Xet" or "LFS" (push_transfer)
+    notice: str = ""         # one line worth telling once, e.g. the fall back from Xet to LFS
     elapsed: float = 0.0
     message: str = ""
 
@@ -88,24 +95,7 @@ class PushResult:
     resumed: int = 0
     bytes_sent: int = 0
     seconds: float = 0.0
-
-
-class _CountingFile(io.BufferedReader):
-    """A file huggingface_hub uploads from: counts bytes as they are read, stops when cancelled."""
-
-    def __init__(self, path: Path, push: "Push"):
-        super().__init__(io.FileIO(path, "rb"))
-        self._push, self._size, self._counted = push, path.stat().st_size, 0
-
-    def read(self, n=-1):
-        if self._push.cancelled:
-            raise PushCancelled("push cancelled")
-        data = super().read(n)
-        pos = self.tell()
-        if pos > self._counted:          # a retried request re-reads from 0: count bytes once
-            self._push._add_bytes(pos - self._counted, done=pos >= self._size)
-            self._counted = pos
-        return data
+    pr_url: str | None = None                             # the pull request opened (create_pr)
 
 
 class Push:
@@ -120,7 +110,9 @@ class Push:
         self.thread: threading.Thread | None = None
         self.result: PushResult | None = None
         self.error: str | None = None
+        self.can_open_pr = False           # the push failed for lack of write access to an existing repo
         self.done = threading.Event()
+        self.transport = XET if xet_enabled() else LFS
 
     # -- control ----------------------------------------------------------------------------------
     @property
@@ -156,19 +148,56 @@ class Push:
         if self.on_progress:
             self.on_progress(self.progress)
 
-    def _add_bytes(self, n: int, done: bool) -> None:
-        now = time.monotonic()
+    def _moved(self, now: float) -> None:
+        """Speed over the last seconds; call with the lock held after bytes_done changed."""
+        p = self._progress
+        self._samples.append((now, p.bytes_done))
+        while len(self._samples) > 2 and now - self._samples[0][0] > 5:
+            self._samples.popleft()
+        t, b = self._samples[0]
+        p.speed = (p.bytes_done - b) / (now - t) if now - t > 0.05 else p.speed
+
+    def _count(self, tally: Tally, pos: int) -> None:
+        """A file object was read up to `pos` (push_transfer.CountingFile)."""
         with self._lock:
-            p = self._progress
-            p.bytes_done += n
-            p.files_done += int(done)
-            self._samples.append((now, p.bytes_done))
-            while len(self._samples) > 2 and now - self._samples[0][0] > 5:
-                self._samples.popleft()
-            t, b = self._samples[0]
-            p.speed = (p.bytes_done - b) / (now - t) if now - t > 0.05 else p.speed
+            if tally.done or pos <= tally.counted:
+                return
+            self._progress.bytes_done += pos - tally.counted
+            tally.counted = pos
+            self._moved(time.monotonic())
         if self.on_progress:
             self.on_progress(self.progress)
+
+    def _finish(self, tally: Tally, earlier: bool) -> None:
+        """A file reached the Hub; `earlier`: an interrupted push had sent it (unless it was read again)."""
+        with self._lock:
+            if tally.done:
+                return
+            tally.done = True
+            p = self._progress
+            if earlier:
+                if tally.counted == 0:
+                    return
+                p.resumed -= 1                   # the Hub did not have it after all: it was sent again
+                p.files_total += 1
+                p.bytes_total += tally.size
+            p.bytes_done += tally.size - tally.counted
+            tally.counted = tally.size
+            p.files_done += 1
+            self._moved(time.monotonic())
+        if self.on_progress:
+            self.on_progress(self.progress)
+
+    def _fell_back(self, exc: BaseException) -> None:
+        with self._lock:
+            first, self.transport = self.transport == XET, LFS
+        if first:
+            text = _redact(str(exc)).splitlines()[0] if str(exc) else type(exc).__name__
+            reason = ("the Hub gave no Xet write token" if "xet-write-token" in text or "xet" in
+                      type(exc).__name__.lower() else text[:120])
+            notice = FALLBACK.format(reason=reason)
+            log.warning("%s (%s)", notice, text[:300])
+            self._set(transport=LFS, notice=notice, message=notice)
 
     def _check(self) -> None:
         if self.cancelled:
@@ -179,7 +208,9 @@ class Push:
         o = self.options
         try:
             self.result = self._push()
-            self._set(phase="done", message=f"Pushed to {o.repo_id} ({self.result.commit[:8]}), tagged {TAG}")
+            self._set(phase="done", message=(f"Opened a pull request on {o.repo_id}: {self.result.pr_url}"
+                                             if self.result.pr_url else
+                                             f"Pushed to {o.repo_id} ({self.result.commit[:8]}), tagged {TAG}"))
             return self.result
         except Exception as exc:
             if isinstance(exc, ImportError):
@@ -187,13 +218,24 @@ class Push:
             cancelled = self.cancelled or any(isinstance(e, PushCancelled) for e in _chain(exc))
             self.error = ("Push cancelled. Files already sent stay on the Hub; push again to resume."
                           if cancelled else explain_push(exc, o.repo_id))
+            self.can_open_pr = not cancelled and not o.create_pr and no_write_access(exc) and self._repo_exists()
+            if self.can_open_pr:
+                self.error += " You can open a pull request with your files instead."
             log.warning("push of %s to %s: %s", o.root, o.repo_id, self.error)
             self._set(phase="cancelled" if cancelled else "failed", message=self.error)
-            raise (PushCancelled if cancelled else PushError)(self.error) from None
+            error = (PushCancelled if cancelled else PushError)(self.error)
+            error.can_open_pr = self.can_open_pr
+            raise error from None
         finally:
             # the snapshot's links would keep old versions of files alive once the writer replaces them
             shutil.rmtree(o.root / PUSH_DIR / "snapshot", ignore_errors=True)
             self.done.set()
+
+    def _repo_exists(self) -> bool:
+        try:
+            return self._api().repo_exists(self.options.repo_id, repo_type="dataset")
+        except Exception:       # noqa: BLE001 - only decides whether to offer a pull request
+            return False
 
     def _api(self):
         from huggingface_hub import HfApi, constants, get_token
@@ -217,9 +259,15 @@ class Push:
             raise PushError(f"Your Hugging Face token ({me.get('name')}) is read-only: create a token with "
                             "write access and log in with `hf auth login`.")
         self._check()
-        self._set(phase="creating repo", message=f"Creating {o.repo_id} if needed")
-        self._retrying(lambda: api.create_repo(o.repo_id, repo_type="dataset", private=o.private, exist_ok=True))
-        if o.branch != "main":
+        if o.create_pr:
+            if not self._retrying(lambda: api.repo_exists(o.repo_id, repo_type="dataset")):
+                raise PushError(f"{o.repo_id} does not exist on the Hub (or is not visible to you): a pull "
+                                "request needs an existing dataset repo.")
+        else:
+            self._set(phase="creating repo", message=f"Creating {o.repo_id} if needed")
+            self._retrying(lambda: api.create_repo(o.repo_id, repo_type="dataset", private=o.private,
+                                                   exist_ok=True))
+        if o.branch != "main" and not o.create_pr:
             self._retrying(lambda: api.create_branch(o.repo_id, branch=o.branch, repo_type="dataset",
                                                      exist_ok=True))
         self._set(phase="preparing", message="Freezing the committed episodes")
@@ -252,6 +300,9 @@ class Push:
                 self._set(message=f"Connection problem: retry {attempt} of {o.retries} in {wait:.0f} s")
                 o.sleep(wait)
                 self._check()
+        if result.pr_url:                # the maintainer merges it; the tag follows their merge
+            result.seconds = time.monotonic() - self._t0
+            return result
         self._set(phase="tagging", message=f"Tagging {TAG}")
         self._retrying(lambda: self._tag(api, result.commit))
         (o.root / PUSH_DIR / "last.json").write_text(json.dumps(
@@ -279,72 +330,76 @@ class Push:
 
     def _remote(self, api, rels: list[str]) -> dict[str, tuple[str | None, str | None]]:
         """path -> (lfs sha256, git blob id) of what the branch holds now."""
-        from huggingface_hub.hf_api import RepoFile
+        from huggingface_hub import RepoFile
 
         out = {}
         for i in range(0, len(rels), 500):
             for e in api.get_paths_info(self.options.repo_id, rels[i:i + 500], repo_type="dataset",
-                                        revision=self.options.branch):
+                                        revision=self._target):
                 if isinstance(e, RepoFile):
                     out[e.path] = (e.lfs.sha256 if e.lfs else None, e.blob_id)
         return out
 
-    def _upload_and_commit(self, api, files: list[LocalFile], hashes: dict) -> PushResult:
-        from huggingface_hub import CommitOperationAdd
-        from huggingface_hub.lfs import post_lfs_batch_info
-        from huggingface_hub.utils._runtime import is_xet_available
+    @property
+    def _target(self) -> str:
+        return "main" if self.options.create_pr else self.options.branch
 
+    def _upload_and_commit(self, api, files: list[LocalFile], hashes: dict) -> PushResult:
         o = self.options
         remote = self._remote(api, [f.rel for f in files])
         changed = [f for f in files if remote.get(f.rel) is None or
                    hashes[f.rel][0] != remote[f.rel][0] and hashes[f.rel][1] != remote[f.rel][1]]
         unchanged = len(files) - len(changed)
-        counting = not is_xet_available()        # the Xet protocol reads paths itself (real Hub only)
-        ops, handles = [], []
+        record = SentRecord(o.root, api.endpoint, o.repo_id)
+        earlier = [f for f in changed if hashes[f.rel][0] in record]
+        fresh = [f for f in changed if hashes[f.rel][0] not in record]
+        tallies = {f.rel: Tally(f.size) for f in changed}
+        with self._lock:
+            self._samples.clear()
+        self._set(phase="uploading", unchanged=unchanged, resumed=len(earlier), files_total=len(fresh),
+                  files_done=0, bytes_total=sum(f.size for f in fresh), bytes_done=0, transport=self.transport,
+                  message=f"Uploading {len(fresh)} file(s) over {self.transport}; {unchanged} unchanged"
+                          + (f", {len(earlier)} already sent earlier" if earlier else ""))
+        sender = Sender(self, api, hashes, record, tallies)
         try:
-            for f in changed:
-                op = CommitOperationAdd(f.rel, str(f.path))
-                op.upload_info.sha256 = bytes.fromhex(hashes[f.rel][0])
-                if counting:
-                    op.path_or_fileobj = _CountingFile(f.path, self)
-                    handles.append(op.path_or_fileobj)
-                ops.append(op)
-            present = set()
-            blobs = [op for op in ops if op.upload_info.size > 0]
-            if counting and blobs:
-                answers, _, _ = post_lfs_batch_info([op.upload_info for op in blobs], token=None,
-                                                    repo_type="dataset", repo_id=o.repo_id, revision=o.branch,
-                                                    endpoint=api.endpoint, headers=api._build_hf_headers())
-                present = {a["oid"] for a in answers if not a.get("actions")}
-            to_send = [op for op in ops if op.upload_info.sha256.hex() not in present]
-            resumed = len(ops) - len(to_send)
-            with self._lock:
-                self._samples.clear()
-            self._set(phase="uploading", unchanged=unchanged, resumed=resumed, files_total=len(to_send),
-                      files_done=0, bytes_total=sum(op.upload_info.size for op in to_send), bytes_done=0,
-                      message=f"Uploading {len(to_send)} file(s); {unchanged} unchanged"
-                              + (f", {resumed} already sent earlier" if resumed else ""))
-            if ops:
-                api.preupload_lfs_files(o.repo_id, additions=ops, repo_type="dataset", revision=o.branch,
-                                        num_threads=o.workers, free_memory=False)
+            self._send_all(sender, [earlier] if earlier else [], [[f] for f in fresh])
             self._check()
             self._raise_if_changed(files)
-            self._set(phase="committing", message="Committing")
+            self._set(phase="committing", message="Opening a pull request" if o.create_pr else "Committing")
+            ops = [sender.ops[f.rel] for f in changed]
+            pr_url = None
             if ops:
-                info = api.create_commit(o.repo_id, operations=ops, commit_message=o.message,
-                                         repo_type="dataset", revision=o.branch)
-                commit = info.oid
+                info = api.create_commit(o.repo_id, operations=ops, commit_message=o.message, repo_type="dataset",
+                                         revision=None if o.create_pr else o.branch, create_pr=o.create_pr or None)
+                commit, pr_url = info.oid, info.pr_url
+                record.clear()
             else:
-                commit = api.dataset_info(o.repo_id, revision=o.branch).sha
+                commit = api.dataset_info(o.repo_id, revision=self._target).sha
         finally:
-            for h in handles:
-                h.close()
-        sent = [op.path_in_repo for op in to_send if op._upload_mode == "lfs"]
+            sender.close()
         with self._lock:
-            bytes_sent = self._progress.bytes_done
-        return PushResult(o.repo_id, commit, f"{api.endpoint}/datasets/{o.repo_id}", uploaded=sent,
-                          committed=[op.path_in_repo for op in ops], unchanged=unchanged, resumed=resumed,
-                          bytes_sent=bytes_sent)
+            p = self._progress
+            sent = [f.rel for f in changed if tallies[f.rel].counted]      # earlier-sent files stay at 0
+            return PushResult(o.repo_id, commit, pr_url or f"{api.endpoint}/datasets/{o.repo_id}", uploaded=sent,
+                              committed=[f.rel for f in changed], unchanged=unchanged, resumed=p.resumed,
+                              bytes_sent=p.bytes_done, pr_url=pr_url)
+
+    def _send_all(self, sender: Sender, earlier: list[list[LocalFile]], groups: list[list[LocalFile]]) -> None:
+        """Files an earlier push sent first (they should cost nothing), then one file per call: over Xet one
+        at a time (hf-xet parallelises inside a file), over LFS `workers` at a time; cancel checked between."""
+        for group in earlier:
+            sender.send(group, earlier=True)
+        pending = list(groups)
+        while pending and self.transport == XET:
+            sender.send(pending.pop(0))
+        if not pending:
+            return
+        pool = ThreadPoolExecutor(max_workers=max(1, self.options.workers), thread_name_prefix="hub-push-file")
+        try:
+            for future in [pool.submit(sender.send, g) for g in pending]:
+                future.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _tag(self, api, commit: str) -> None:
         o = self.options

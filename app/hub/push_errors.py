@@ -10,6 +10,8 @@ TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 class PushError(Exception):
     """A push that stopped; the message is for the user (never contains the token)."""
 
+    can_open_pr = False      # no write access to an existing repo: a pull request would be accepted
+
 
 class PushCancelled(PushError):
     pass
@@ -37,6 +39,10 @@ def is_transient(exc: BaseException) -> bool:
                                                           "ConnectTimeout", "PoolTimeout", "TimeoutException"):
             return True
     return False
+
+
+def no_write_access(exc: BaseException) -> bool:
+    return any(_status(e) == 403 for e in _chain(exc))
 
 
 def explain_push(exc: BaseException, repo_id: str) -> str:
