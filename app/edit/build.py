@@ -106,13 +106,14 @@ def build(plan: Plan, dst, *, in_place: bool = False, progress: Callable[[int, i
           cancel: Callable[[], bool] | None = None) -> Result:
     """Write the plan's dataset to dst (a new folder), or over the single source with in_place."""
     t0 = time.monotonic()
-    dst = Path(dst).expanduser().absolute()
     if in_place:
         src = plan.sources[0].local_root
         if len(plan.sources) != 1 or src is None:
             raise EditError("--in-place needs one local dataset folder as the source")
         dst = Path(src)
-    elif dst.exists() and any(dst.iterdir()):
+    else:
+        dst = Path(dst).expanduser().absolute()
+    if not in_place and dst.exists() and any(dst.iterdir()):
         raise EditError(f"{dst} already exists and is not empty; pick a new output folder")
     for s in plan.sources:
         if s.local_root is not None and not in_place and Path(s.local_root).resolve() == dst.resolve():
