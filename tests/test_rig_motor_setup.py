@@ -76,3 +76,37 @@ def test_flags_are_checked_before_touching_a_port(tmp_path, capsys):
                             ask=lambda _: next(answers))
     assert code == 2 and f"cannot open {missing}" in capsys.readouterr().out
     assert isinstance(parse(["setup-motors", "--port", "p", "--arm", "so101-follower"]), argparse.Namespace)
+
+
+def test_wizard_sets_up_the_six_motors_as_the_teleoperator_rewires_the_board(qtbot, factory):
+    from widgets.motor_setup_wizard import MotorSetupWizard
+
+    dlg = MotorSetupWizard(factory.port)
+    qtbot.addWidget(dlg)
+    factory.connect_motors([6, 5])
+    dlg.go.click()
+    qtbot.waitUntil(lambda: dlg.go.isEnabled(), timeout=10000)
+    assert "more than one servo" in dlg.message.text() and dlg.current == 0
+    for joint in setup_order():
+        assert f"'{joint}' motor only" in dlg.instruction.text()
+        factory.connect_motors([SO101_MOTORS[joint]])
+        dlg.go.click()
+        qtbot.waitUntil(lambda: dlg._pending is None and not dlg._poll.isActive(), timeout=10000)
+        assert "id set to" in dlg.motors.item(setup_order().index(joint)).text(), dlg.message.text()
+    assert "All six" in dlg.instruction.text() and not dlg.go.isEnabled()
+    assert [s.id for s in factory.servos.values()] == [1, 2, 3, 4, 5, 6]
+    dlg.accept()
+
+
+def test_rig_menu_offers_the_motor_setup_wizard(qtbot):
+    from PySide6.QtWidgets import QMainWindow
+
+    from widgets.rig_setup import install_rig_menu
+
+    class Window(QMainWindow):
+        rig = argparse.Namespace(simulated=False, running=False, follower=None)
+
+    w = Window()
+    qtbot.addWidget(w)
+    install_rig_menu(w)
+    assert "Set up &motors…" in [a.text() for a in w.menuBar().actions()[0].menu().actions()]

@@ -319,7 +319,19 @@ def install_rig_menu(window) -> None:
             if running:
                 rig.teleop.start()
 
-    for text, slot in (("Rig &setup…", setup), ("&Calibrate an arm…", calibrate)):
+    def setup_motors():
+        from widgets.motor_setup_wizard import MotorSetupWizard
+
+        running = rig.running
+        rig.teleop.stop()  # in case the wizard is pointed at one of this rig's ports
+        try:
+            MotorSetupWizard(extra_ports=sim_ports, parent=window).exec()
+        finally:
+            if running:
+                rig.teleop.start()
+
+    for text, slot in (("Rig &setup…", setup), ("Set up &motors…", setup_motors),
+                       ("&Calibrate an arm…", calibrate)):
         action = QAction(text, window)
         action.triggered.connect(slot)
         menu.addAction(action)
