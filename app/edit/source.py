@@ -49,12 +49,12 @@ def open_source(spec: str, revision: str | None = None, endpoint: str | None = N
         rev = revision or rev or DEFAULT_REVISION
         fs = open_hub_dataset(repo_id, rev, cache=cache or RangeCache(), endpoint=endpoint)
         return Source(DatasetReader(fs.root, fs), f"{repo_id}@{rev}", None, fs.manifest.commit)
-    root = Path(spec).expanduser()
-    if not (root / "meta" / "info.json").is_file():
-        raise DatasetError(f"{root} is not a dataset folder (meta/info.json is missing) nor a Hub repo id")
     from app.edit.inplace import recover_swap
 
+    root = Path(spec).expanduser()
     recover_swap(root)
+    if not (root / "meta" / "info.json").is_file():
+        raise DatasetError(f"{root} is not a dataset folder (meta/info.json is missing) nor a Hub repo id")
     return Source(DatasetReader(root), str(root), root.resolve())
 
 
