@@ -82,6 +82,9 @@ class ReviewState:
         self._lock = threading.Lock()
         if self.path is not None and self.path.exists():
             self._load(json.loads(self.path.read_text(encoding="utf-8")))
+        if self.path is not None and self.path.parent.is_dir():
+            for stale in self.path.parent.glob(f".{self.path.name}.*.tmp"):   # a save cut by kill -9
+                stale.unlink(missing_ok=True)
 
     @classmethod
     def for_reader(cls, reader, local_root: Path | None, repo_id: str = "", commit: str = "") -> "ReviewState":
