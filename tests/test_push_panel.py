@@ -35,7 +35,7 @@ def test_cancel_and_dialog_remember_no_token(qtbot, whub, tmp_path):  # noqa: F8
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     dialog = PushDialog(root, "studio/dialog", settings, endpoint=whub.endpoint)
     qtbot.addWidget(dialog)
-    dialog.private_box.setChecked(True)
+    dialog.visibility.setCurrentIndex(dialog.visibility.findData("private"))
     push = dialog.start_push()
     dialog.panel.cancel()
     qtbot.waitUntil(push.done.is_set, timeout=20000)
@@ -49,10 +49,10 @@ def test_cancel_and_dialog_remember_no_token(qtbot, whub, tmp_path):  # noqa: F8
 def test_install_adds_the_file_menu_action(qtbot, tmp_path):
     window = QMainWindow()
     qtbot.addWidget(window)
-    window.ctx = SimpleNamespace(shared={})
+    window.ctx = SimpleNamespace(studio=None, events=None)
     window.settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
     menu = QMenu("&File", window)
     quit_action = menu.addAction("&Quit")
     install(window, menu, before=quit_action)
     assert [a.text() for a in menu.actions()] == ["Push to &Hub…", "&Quit"]
-    window.push_watcher.check()            # no session yet: no prompt, no error
+    assert window.push_offer is None        # no session yet: no prompt

@@ -1,5 +1,7 @@
-"""Push to Hub: the progress panel (bytes, files, speed, ETA, cancel), the dialog that asks where to push,
-the end-of-session prompt, and the File menu action "Push to Hub…".
+"""Push to Hub: the progress panel (bytes, files, speed, ETA, cancel), the dialog that asks where to push
+(repo id, visibility: the owner's default, private or public; branch), the end-of-session prompt, and the
+File menu action "Push to Hub…". A push refused for lack of write access to an existing repo offers
+"Open a pull request" instead.
 
 The push itself runs on its own thread (`app.hub.push.Push`); the panel only polls its progress five
 times a second. The token is never asked for here: huggingface_hub finds it (`hf auth login` or
@@ -13,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QDesktopServices
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGridLayout,
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGridLayout,
                                QHBoxLayout, QLabel, QLineEdit, QMessageBox, QProgressBar, QPushButton,
                                QVBoxLayout, QWidget)
 
@@ -25,6 +27,10 @@ PHASES = {"waiting": "Waiting", "checking token": "Checking the token", "creatin
           "preparing": "Preparing", "hashing": "Hashing files", "uploading": "Uploading",
           "committing": "Committing", "tagging": "Tagging v3.0", "done": "Pushed", "failed": "Failed",
           "cancelled": "Cancelled"}
+
+
+VISIBILITIES = (("Owner's default (the organisation decides)", "default"), ("Private", "private"),
+                ("Public", "public"))
 
 
 class PushPanel(QWidget):
@@ -47,6 +53,10 @@ class PushPanel(QWidget):
             self.values[name] = value
             grid.addWidget(QLabel(name + ":"), i // 2, (i % 2) * 2)
             grid.addWidget(value, i // 2, (i % 2) * 2 + 1)
+        self.notice = QLabel("")           # e.g. "Xet storage could not be reached...; sending over LFS"
+        self.notice.setObjectName("push_notice")
+        self.notice.setWordWrap(True)
+        self.notice.hide()
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -55,14 +65,21 @@ class PushPanel(QWidget):
         self.open_button = QPushButton("Open on the Hub")
         self.open_button.setEnabled(False)
         self.open_button.clicked.connect(self._open)
+        self.pr_button = QPushButton("Open a pull request instead")
+        self.pr_button.setToolTip("Your token cannot write to this dataset: propose your files to its "
+                                  "maintainers as a Hub pull request")
+        self.pr_button.hide()
+        self.pr_button.clicked.connect(self.open_pull_request)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
+        buttons.addWidget(self.pr_button)
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
         for w in (self.title, self.phase, self.bar):
             layout.addWidget(w)
         layout.addLayout(grid)
+        layout.addWidget(self.notice)
         layout.addWidget(self.message)
         layout.addStretch(1)
         layout.addLayout(buttons)
@@ -74,10 +91,12 @@ class PushPanel(QWidget):
 
     def attach(self, push: Push, start: bool = False) -> Push:
         self.push = push
-        self.title.setText(f"<b>Push to Hub</b> — {push.options.repo_id}"
-                           + (" (private)" if push.options.private else ""))
+        o = push.options
+        self.title.setText(f"<b>Push to Hub</b> — {o.repo_id}" + (" (pull request)" if o.create_pr else
+                           {True: " (private)", False: " (public)"}.get(o.private, "")))
         self.cancel_button.setEnabled(True)
         self.open_button.setEnabled(False)
+        self.pr_button.hide()
         if start:
             push.start()
         self._timer.start(200)
@@ -109,6 +128,8 @@ class PushPanel(QWidget):
         v["Time left"].setText(fmt_duration(p.eta, missing="—") if p.phase == "uploading" else ("0 s" if p.phase == "done" else "—"))
         v["Unchanged"].setText(str(p.unchanged))
         v["Already on the Hub"].setText(str(p.resumed))
+        self.notice.setText(p.notice)
+        self.notice.setVisible(bool(p.notice))
         self.message.setText(p.message)
 
     def refresh(self) -> None:
@@ -120,6 +141,17 @@ class PushPanel(QWidget):
             self._timer.stop()
             self.cancel_button.setEnabled(False)
             self.open_button.setEnabled(p.phase == "done")
+            self.open_button.setText("Open the pull request" if p.phase == "done" and self.push.result
+                                     and self.push.result.pr_url else "Open on the Hub")
+            self.pr_button.setVisible(p.phase == "failed" and self.push.can_open_pr)
+
+    def open_pull_request(self) -> Push | None:
+        """Same dataset and repo, as a pull request (after a push refused for lack of write access)."""
+        if self.push is None or not self.push.done.is_set():
+            return None
+        o = self.push.options
+        return self.start(PushOptions(o.root, o.repo_id, branch="main", tags=o.tags, endpoint=o.endpoint,
+                                      token=o.token, workers=o.workers, create_pr=True))
 
     def _open(self) -> None:
         if self.push is not None and self.push.result is not None:
@@ -139,13 +171,17 @@ class PushDialog(QDialog):
         self.root, self.settings, self.endpoint = Path(root), settings, endpoint
         self.repo_edit = QLineEdit(repo_id or (settings.value("push/repo_id", "") if settings else ""))
         self.repo_edit.setPlaceholderText("user/dataset-name")
-        self.private_box = QCheckBox("Private repo")
-        self.private_box.setChecked(bool(settings and settings.value("push/private", "false") == "true"))
+        self.visibility = QComboBox()      # what a new repo becomes; an existing repo keeps its own
+        for text, value in VISIBILITIES:
+            self.visibility.addItem(text, value)
+        saved = settings.value("push/visibility", "default") if settings else "default"
+        values = [v for _, v in VISIBILITIES]
+        self.visibility.setCurrentIndex(values.index(saved) if saved in values else 0)
         self.branch_edit = QLineEdit("main")
         form = QFormLayout()
         form.addRow("Dataset", QLabel(str(self.root)))
         form.addRow("Repo id", self.repo_edit)
-        form.addRow("", self.private_box)
+        form.addRow("New repo", self.visibility)
         form.addRow("Branch", self.branch_edit)
         hint = QLabel("Uses the token from <code>hf auth login</code> (or HF_TOKEN). Files already on the "
                       "Hub are not sent again; an interrupted push resumes where it stopped.")
@@ -169,14 +205,15 @@ class PushDialog(QDialog):
         if repo_id.count("/") != 1 or repo_id.startswith("/") or repo_id.endswith("/"):
             QMessageBox.warning(self, "Push to Hub", "The repo id must look like user/dataset-name.")
             return None
-        if self.settings is not None:    # the repo id and privacy only; never a token
+        if self.settings is not None:    # the repo id and visibility only; never a token
             self.settings.setValue("push/repo_id", repo_id)
-            self.settings.setValue("push/private", "true" if self.private_box.isChecked() else "false")
-        for w in (self.repo_edit, self.private_box, self.branch_edit, self.push_button):
+            self.settings.setValue("push/visibility", self.visibility.currentData())
+        for w in (self.repo_edit, self.visibility, self.branch_edit, self.push_button):
             w.setEnabled(False)
         self.panel.show()
         self.resize(560, 420)
-        return self.panel.start(PushOptions(self.root, repo_id, private=self.private_box.isChecked(),
+        private = {"private": True, "public": False}.get(self.visibility.currentData())
+        return self.panel.start(PushOptions(self.root, repo_id, private=private,
                                             branch=self.branch_edit.text().strip() or "main",
                                             endpoint=self.endpoint))
 
@@ -192,43 +229,38 @@ class PushDialog(QDialog):
 
 
 def offer_push(parent: QWidget, root: Path, repo_id: str, episodes: int,
-               settings: QSettings | None = None) -> PushDialog | None:
-    """End-of-session prompt: ask whether to push the dataset now; opens the dialog on yes."""
-    answer = QMessageBox.question(parent, "Session done", f"{episodes} episode(s) are in {root}.\n\n"
-                                  f"Push the dataset to the Hugging Face Hub as {repo_id} now?")
-    if answer != QMessageBox.StandardButton.Yes:
-        return None
-    dialog = PushDialog(root, repo_id, settings, parent)
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    dialog.show()
-    return dialog
+               settings: QSettings | None = None) -> QMessageBox:
+    """End-of-session prompt, once every take of the session is committed: `episodes` is what the
+    dataset holds now. Not modal, owned by the window (closed with it); Yes opens the push dialog."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Session done",
+                      f"{episodes} episode(s) are in {root}.\n\n"
+                      f"Push the dataset to the Hugging Face Hub as {repo_id} now?",
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, parent)
+    box.setObjectName("PushOffer")
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    def answered(button) -> None:
+        if box.standardButton(button) == QMessageBox.StandardButton.Yes:
+            dialog = PushDialog(root, repo_id, settings, parent)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.show()
+            parent.push_dialog = dialog
+
+    box.buttonClicked.connect(answered)
+    box.open()
+    return box
 
 
-class _SessionWatcher:
-    """Offers a push once per session, when it is done and its encode queue is idle."""
-
-    def __init__(self, window):
-        self.window, self._asked = window, set()
-        self.timer = QTimer(window)
-        self.timer.timeout.connect(self.check)
-        self.timer.start(1000)
-
-    def check(self) -> None:
-        shared = self.window.ctx.shared
-        session, queue = shared.get("session"), shared.get("encode_queue")
-        if session is None or id(session) in self._asked or getattr(session.state, "value", "") != "done":
-            return
-        if queue is not None and not queue.wait_idle(0.0):
-            return
-        self._asked.add(id(session))
-        if session.kept:
-            offer_push(self.window, Path(shared["dataset_root"]), session.config.repo_id, session.kept,
-                       self.window.settings)
+def _offer_when_committed(window, event: str, result) -> None:
+    """Studio event "session_committed": the session ended and all its takes are committed."""
+    if event == "session_committed" and result.kept and window.isVisible():
+        window.push_offer = offer_push(window, result.root, result.repo_id, result.committed, window.settings)
 
 
 def open_push_dialog(window) -> PushDialog | None:
-    shared = window.ctx.shared
-    root = shared.get("dataset_root")
+    studio = window.ctx.studio
+    cfg = studio.config if studio is not None else None
+    root = cfg.root if cfg is not None else None
     if root is None:
         chosen = QFileDialog.getExistingDirectory(window, "Dataset to push")
         if not chosen:
@@ -237,20 +269,21 @@ def open_push_dialog(window) -> PushDialog | None:
     if not (Path(root) / "meta" / "info.json").exists():
         QMessageBox.warning(window, "Push to Hub", f"{root} is not a dataset (meta/info.json is missing).")
         return None
-    session = shared.get("session")
-    repo_id = session.config.repo_id if session is not None else ""
-    dialog = PushDialog(Path(root), repo_id, window.settings, window)
+    dialog = PushDialog(Path(root), cfg.repo_id if cfg is not None else "", window.settings, window)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.show()
     return dialog
 
 
 def install(window, file_menu, before: QAction | None = None) -> QAction:
-    """Adds File > Push to Hub… and the end-of-session prompt to the main window."""
+    """Adds File > Push to Hub… and the end-of-session push offer to the main window."""
     action = QAction("Push to &Hub…", window)
     action.setToolTip("Upload the dataset to the Hugging Face Hub (card, v3.0 tag, resumable)")
     action.triggered.connect(lambda: open_push_dialog(window))
     file_menu.insertAction(before, action) if before is not None else file_menu.addAction(action)
     window.push_action = action
-    window.push_watcher = _SessionWatcher(window)
+    window.push_offer = None
+    events = getattr(window.ctx, "events", None)
+    if events is not None:
+        events.event.connect(lambda event, data: _offer_when_committed(window, event, data))
     return action

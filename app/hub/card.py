@@ -47,8 +47,12 @@ def summary(root: Path) -> dict:
             "codecs": codecs, "tasks": _tasks(Path(root))}
 
 
+VISIBILITY = {True: "private (chosen when pushing)", False: "public (chosen when pushing)",
+              None: "the owner's default (an organisation may make new datasets private)"}
+
+
 def build_card(root: Path, repo_id: str, tags: list[str] | tuple[str, ...] = (),
-               license: str = "apache-2.0") -> str:
+               license: str = "apache-2.0", private: bool | None = None) -> str:
     s = summary(root)
     all_tags = ["LeRobot"] + [t for t in dict.fromkeys(tags) if t and t != "LeRobot"]
     if s["robot_type"] != "unknown" and s["robot_type"] not in all_tags:
@@ -73,6 +77,7 @@ def build_card(root: Path, repo_id: str, tags: list[str] | tuple[str, ...] = (),
         f"| {s['episodes']} | {s['frames']} | {s['fps']} | {s['robot_type']} | {cams} | "
         f"{', '.join(s['codecs']) or '-'} | {task_cell or '-'} |", "",
         "- **License:** apache-2.0",
+        f"- **Visibility:** {VISIBILITY[private]}",
         f"- **Format:** LeRobot {s['info'].get('codebase_version', L.CODEBASE_VERSION)} "
         "(the `v3.0` tag marks the revision lerobot loads)", "",
         "## Dataset Structure", "",

@@ -275,7 +275,7 @@ class Push:
         snap = o.root / PUSH_DIR / "snapshot"
         if not any(f.rel == "README.md" for f in files):
             card = snap / "README.md"
-            card.write_text(build_card(o.root, o.repo_id, list(o.tags)), encoding="utf-8")
+            card.write_text(build_card(o.root, o.repo_id, list(o.tags), private=o.private), encoding="utf-8")
             st = card.stat()
             files.append(LocalFile("README.md", card, st.st_size, st.st_mtime_ns, st.st_ino))
         self._set(phase="hashing", message=f"Hashing {len(files)} files")
