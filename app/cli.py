@@ -37,6 +37,11 @@ def build_parser(commands: list | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--sim", action="store_true", help="use the simulated rig even if hardware is plugged in")
     parser.add_argument("--log-level", default=os.environ.get("TELEOP_STUDIO_LOG_LEVEL", "INFO"),
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper)
+    from app.commands.record import add_session_arguments
+
+    add_session_arguments(parser.add_argument_group(
+        "lab launcher", "open the window with this session ready to Start (Space); same flags and checks as "
+        "`record`, an existing dataset at --root is appended to"), required=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for mod in commands if commands is not None else _load_commands():
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
@@ -73,9 +78,21 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     logging.getLogger(__name__).info("log file: %s", log_path)
+    session = None
+    if args.root is not None or args.task is not None or args.repo_id is not None:
+        from app.commands.record import session_config
+
+        missing = [f for f, v in (("--root", args.root), ("--repo-id", args.repo_id), ("--task", args.task)) if v is None]
+        if missing:
+            print(f"teleop-studio: the lab launcher needs {', '.join(missing)} as well", file=sys.stderr)
+            return 2
+        session, problem = session_config(args, resume=None)
+        if problem:
+            print(f"teleop-studio: {problem}", file=sys.stderr)
+            return 2
     from widgets.main_window import run_app
 
-    return run_app(sim=args.sim)
+    return run_app(sim=args.sim, session=session)
 
 
 if __name__ == "__main__":

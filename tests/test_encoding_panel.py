@@ -9,7 +9,7 @@ from app.dataset.video import VideoSettings
 from app.encoding.queue import EncodeQueue
 from app.encoding.workers import EncodeWorkers
 from tests.encoding_helpers import X264, make_dataset, record_take
-from widgets.encode_panel import COLUMNS, EncodePanel, encode_now
+from widgets.encode_panel import COLUMNS, EncodePanel
 
 SLOW = VideoSettings(codec="libx264", preset="veryslow", crf=23)
 BIG = {"observation.images.front": (120, 160), "observation.images.wrist": (120, 160)}
@@ -95,12 +95,3 @@ def test_cancel_button_and_raise_priority(qtbot, running):
     qtbot.waitUntil(lambda: q.row(takes[0].id).state == "failed", timeout=5000)
     qtbot.waitUntil(lambda: q.row(takes[1].id).state == "done", timeout=10000)  # raised = runnable now
     assert w.total_episodes == 1
-
-
-def test_exit_encode_now_drains_pending_takes(qtbot, running):
-    root, w, q = running(X264, batch_size=5)
-    for s in range(2):
-        q.submit(record_take(root, 6, seed=s))
-    assert q.has_work() and w.total_episodes == 0
-    assert encode_now(q) is True
-    assert w.total_episodes == 2 and not q.has_work()

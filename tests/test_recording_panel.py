@@ -13,7 +13,8 @@ from app.recording.health import read_health
 from app.recording.session import State
 from app.recording.spool import scan_spools
 from app.rig.rig import build_sim_rig
-from widgets.context import StudioContext
+from app.studio import Studio
+from widgets.context import StudioContext, StudioEvents
 from widgets.recording_panel import RecordingPanel
 from widgets.session_dialog import SessionDialog
 from widgets.settings import open_settings
@@ -24,15 +25,12 @@ def ctx(qtbot):
     rig = build_sim_rig(n_cameras=2, width=64, height=48, fps=30)
     bridge = RigBridge(rig)
     rig.start()
-    c = StudioContext(rig=rig, bridge=bridge, settings=open_settings())
+    studio = Studio(rig)
+    c = StudioContext(rig=rig, bridge=bridge, settings=open_settings(), studio=studio, events=StudioEvents(studio))
     yield c
-    workers = c.shared.get("encode_workers")
-    if workers is not None:
-        workers.stop()
+    c.events.detach()
+    studio.shutdown()
     rig.stop()
-    w = c.shared.get("dataset_writer")
-    if w is not None:
-        w.close()
 
 
 def test_full_session_rerecord_and_exit_early(qtbot, ctx, tmp_path):
@@ -45,7 +43,9 @@ def test_full_session_rerecord_and_exit_early(qtbot, ctx, tmp_path):
     cfg = SessionConfig(root=root, repo_id="user/panel", task="pick the cube", episodes=3,
                         episode_time_s=1.0, reset_time_s=0.4)
     assert panel.open_session(cfg)
-    s = panel.session
+    s = ctx.studio.session
+    committed = []
+    ctx.events.event.connect(lambda e, d: committed.append(d) if e == "session_committed" else None)
     qtbot.mouseClick(panel.buttons["start"], Qt.MouseButton.LeftButton)
     assert s.state == State.RECORDING and "RECORDING" in panel.state_label.text()
     qtbot.waitUntil(lambda: s.state == State.RESET, timeout=30000)
@@ -60,10 +60,8 @@ def test_full_session_rerecord_and_exit_early(qtbot, ctx, tmp_path):
     qtbot.waitUntil(lambda: panel.health_label.text().startswith("Episode 2"), timeout=30000)
     qtbot.waitUntil(lambda: s.state == State.DONE, timeout=30000)
     assert "done" in panel.state_label.text()
-    assert s.wait_takes(5)
-    q = panel.setup.queue
-    q.flush()
-    qtbot.waitUntil(lambda: q.wait_idle(0), timeout=60000)
+    qtbot.waitUntil(lambda: bool(committed), timeout=60000)  # the studio commits them by itself
+    assert committed[0].committed == 3 and "3 episode(s) in the dataset" in panel.hint_label.text()
     lengths = [e.length for e in DatasetReader(root).episodes]
     assert len(lengths) == 3 and lengths[0] == 30 and 10 <= lengths[1] < 30 and lengths[2] == 30
     rep = validate(root)

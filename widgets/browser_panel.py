@@ -30,14 +30,14 @@ RECENT_KEY, CACHE_MB_KEY, ENDPOINT_KEY = "browser/recent", "hub/cache_mb", "hub/
 
 
 def create_panel(ctx) -> QWidget:
-    return BrowserPanel(ctx.settings)
+    return BrowserPanel(ctx.settings, tasks=ctx.tasks)  # the window's runner: shut down with it
 
 
 class BrowserPanel(QWidget):
-    def __init__(self, settings, parent: QWidget | None = None):
+    def __init__(self, settings, parent: QWidget | None = None, tasks: QtTasks | None = None):
         super().__init__(parent)
         self.settings = settings
-        self.tasks = QtTasks(TaskPool(workers=4, name="datasets"), self)
+        self.tasks = tasks if tasks is not None else QtTasks(TaskPool(workers=4, name="datasets"), self)
         self.reader: DatasetReader | None = None
         self.title = ""
         self.cache = RangeCache(max_bytes=int(settings.value(CACHE_MB_KEY, 2048)) * 1024 * 1024)
@@ -229,6 +229,13 @@ class BrowserPanel(QWidget):
                        on_done=lambda rows: self.viewer.set_episode(episode, rows))
         for key in episode.cameras:
             self.tasks.run(episode.load, key, 0, channel=f"first:{key}")
+
+    def shutdown(self) -> None:
+        """Window closing: stop the background reads first, then release the dataset."""
+        self.tasks.shutdown()
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
 
     # -- messages ----------------------------------------------------------------------------------
     def show_message(self, text: str) -> None:

@@ -1,7 +1,7 @@
 """Encoding queue panel: one row per recorded take (state, progress, speed, ETA, size, codec, error),
-the total backlog, and the operator's commands. It observes `app.encoding.queue.EncodeQueue` and
-holds no state of its own; it also asks, when the window closes with takes still to encode, whether
-to encode them now (with a progress dialog) or on the next launch.
+the total backlog, and the operator's commands. It observes the encode queues of every dataset the
+studio model has open (the one being recorded into first; one switched away from keeps encoding
+until it is empty) and holds no state of its own.
 """
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt, QTimer, QUrl
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QUrl
 from PySide6.QtGui import QBrush, QColor, QDesktopServices
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHeaderView, QLabel,
-                               QMessageBox, QProgressDialog, QPushButton, QStyle, QStyledItemDelegate,
-                               QStyleOptionProgressBar, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+                               QStyle, QStyledItemDelegate, QStyleOptionProgressBar, QTableView, QVBoxLayout,
+                               QWidget)
 
 from app.encoding.queue import EncodeQueue, Row
-from app.encoding.workers import EncodeWorkers, QueueSignals
+from app.encoding.workers import QueueSignals
 from widgets.units import fmt_bytes, fmt_duration
 
 log = logging.getLogger(__name__)
@@ -111,22 +111,31 @@ class ProgressDelegate(QStyledItemDelegate):
 class EncodePanel(QWidget):
     def __init__(self, queue: EncodeQueue | None = None, parent: QWidget | None = None):
         super().__init__(parent)
-        self.queue: EncodeQueue | None = None
-        self.signals: QueueSignals | None = None
+        self.queues: list[EncodeQueue] = []
+        self.signals: list[QueueSignals] = []
         self.model = QueueModel(self)
         self.summary = QLabel("No dataset open: recorded takes will appear here while they encode.")
         self.summary.setObjectName("backlog")
+        self.summary.setWordWrap(True)
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setItemDelegateForColumn(PROGRESS_COL, ProgressDelegate(self.table))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
         self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        # fits its dock: short columns take their contents' width, the take and message columns
+        # share what is left and elide (the full text is in the tooltip); no sideways scrolling
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(PROGRESS_COL, QHeaderView.ResizeMode.Fixed)
-        header.resizeSection(PROGRESS_COL, 140)
-        header.setStretchLastSection(True)
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(36)
+        for col in range(len(COLUMNS)):
+            mode = (QHeaderView.ResizeMode.Stretch if col in (0, MESSAGE_COL) else
+                    QHeaderView.ResizeMode.Fixed if col == PROGRESS_COL else QHeaderView.ResizeMode.ResizeToContents)
+            header.setSectionResizeMode(col, mode)
+        header.resizeSection(PROGRESS_COL, 90)
         self.pause_btn = QPushButton("Pause")
         self.pause_btn.setCheckable(True)
         self.cancel_btn = QPushButton("Cancel")
@@ -134,9 +143,9 @@ class EncodePanel(QWidget):
         self.raise_btn = QPushButton("Raise priority")
         self.open_btn = QPushButton("Open folder")
         self.pause_btn.toggled.connect(self._toggle_pause)
-        self.cancel_btn.clicked.connect(lambda: self._for_selected(self.queue.cancel))
+        self.cancel_btn.clicked.connect(lambda: self._for_selected("cancel"))
         self.retry_btn.clicked.connect(self._retry)
-        self.raise_btn.clicked.connect(lambda: self._for_selected(self.queue.raise_priority))
+        self.raise_btn.clicked.connect(lambda: self._for_selected("raise_priority"))
         self.open_btn.clicked.connect(self._open_folder)
         buttons = QHBoxLayout()
         for b in (self.pause_btn, self.cancel_btn, self.retry_btn, self.raise_btn, self.open_btn):
@@ -150,70 +159,99 @@ class EncodePanel(QWidget):
         self.set_queue(queue)
 
     # ----- model wiring --------------------------------------------------------------------------------
+    @property
+    def queue(self) -> EncodeQueue | None:
+        return self.queues[0] if self.queues else None
+
     def set_queue(self, queue: EncodeQueue | None) -> None:
-        if self.signals is not None:
-            self.signals.detach()
-            self.signals.deleteLater()
-            self.signals = None
-        self.queue = queue
-        if queue is not None:
-            self.signals = QueueSignals(queue, self)
-            self.signals.changed.connect(self.refresh)
+        self.set_queues([queue] if queue is not None else [])
+
+    def set_queues(self, queues: list[EncodeQueue]) -> None:
+        if queues == self.queues:
+            return
+        self._detach()
+        self.queues = list(queues)
+        for q in self.queues:
+            sig = QueueSignals(q, self)
+            sig.changed.connect(self.refresh)
+            self.signals.append(sig)
         for b in (self.pause_btn, self.cancel_btn, self.retry_btn, self.raise_btn, self.open_btn):
-            b.setEnabled(queue is not None)
+            b.setEnabled(bool(self.queues))
         self.refresh()
 
+    def _detach(self) -> None:
+        for sig in self.signals:
+            sig.detach()
+            sig.deleteLater()
+        self.signals = []
+
     def closeEvent(self, event):  # noqa: N802
-        if self.signals is not None:
-            self.signals.detach()
+        self._detach()
         super().closeEvent(event)
 
     def refresh(self) -> None:
-        if self.signals is not None:
-            self.signals.take_changes()
-        if self.queue is None:
+        for sig in self.signals:
+            sig.take_changes()
+        if not self.queues:
             self.model.set_rows([])
+            self.summary.setText("No dataset open: recorded takes will appear here while they encode.")
             return
-        self.model.set_rows(self.queue.rows())
-        b = self.queue.backlog()
-        counts = self.queue.counts()
-        parts = [f"Backlog: {b.episodes} take{'s' if b.episodes != 1 else ''}",
-                 f"{b.video_seconds / 60:.1f} min of video"]
-        if b.episodes and b.eta_s is not None:
-            parts.append(f"about {fmt_duration(b.eta_s)} to encode")
-        if counts["failed"]:
-            parts.append(f"{counts['failed']} failed")
-        if self.queue.paused:
+        self.model.set_rows([r for q in self.queues for r in q.rows()])
+        backlogs = [q.backlog() for q in self.queues]
+        episodes = sum(b.episodes for b in backlogs)
+        failed = sum(q.counts()["failed"] for q in self.queues)
+        parts = [f"Backlog: {episodes} take{'s' if episodes != 1 else ''}",
+                 f"{sum(b.video_seconds for b in backlogs) / 60:.1f} min of video"]
+        if episodes and all(b.eta_s is not None for b in backlogs if b.episodes):
+            parts.append(f"about {fmt_duration(sum(b.eta_s or 0 for b in backlogs))} to encode")
+        if len(self.queues) > 1:
+            parts.append(f"{len(self.queues)} datasets")
+        if failed:
+            parts.append(f"{failed} failed")
+        paused = any(q.paused for q in self.queues)
+        if paused:
             parts.append("PAUSED")
         elif self.queue.throttled:
             parts.append("throttled while recording")
         self.summary.setText("  ·  ".join(parts))
         self.pause_btn.blockSignals(True)
-        self.pause_btn.setChecked(self.queue.paused)
-        self.pause_btn.setText("Resume" if self.queue.paused else "Pause")
+        self.pause_btn.setChecked(paused)
+        self.pause_btn.setText("Resume" if paused else "Pause")
         self.pause_btn.blockSignals(False)
 
     # ----- commands --------------------------------------------------------------------------------------
     def selected_ids(self) -> list[str]:
         return [self.model.rows[i.row()].id for i in self.table.selectionModel().selectedRows()]
 
-    def _for_selected(self, fn) -> None:
+    def _queue_of(self, entry_id: str) -> EncodeQueue | None:
+        return next((q for q in self.queues if q.row(entry_id) is not None), None)
+
+    def _for_selected(self, command: str) -> None:
         for entry_id in self.selected_ids():
-            fn(entry_id)
+            q = self._queue_of(entry_id)
+            if q is not None:
+                getattr(q, command)(entry_id)
 
     def _toggle_pause(self, on: bool) -> None:
-        if self.queue is not None:
-            self.queue.pause() if on else self.queue.resume()
+        for q in self.queues:
+            q.pause() if on else q.resume()
 
     def _retry(self) -> None:
-        ids = [i for i in self.selected_ids() if self.queue.row(i) and self.queue.row(i).state == "failed"]
-        self.queue.retry_failed(ids or None)
+        ids = [i for i in self.selected_ids() if (r := self._row(i)) is not None and r.state == "failed"]
+        for q in self.queues:
+            mine = [i for i in ids if q.row(i) is not None]
+            if mine or not ids:
+                q.retry_failed(mine or None)
+
+    def _row(self, entry_id: str) -> Row | None:
+        q = self._queue_of(entry_id)
+        return q.row(entry_id) if q is not None else None
 
     def folder_for_selection(self) -> Path | None:
-        if self.queue is None:
+        if not self.queues:
             return None
         for entry_id in self.selected_ids():
-            row = self.queue.row(entry_id)
+            row = self._row(entry_id)
             if row and row.state != "done" and Path(row.spool).is_dir():
                 return Path(row.spool)
         return self.queue.root
@@ -224,99 +262,14 @@ class EncodePanel(QWidget):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
 
-# ----- exit prompt ---------------------------------------------------------------------------------------
-def encode_now(queue: EncodeQueue, parent: QWidget | None = None) -> bool:
-    """Flush the queue and show a progress dialog until it is idle. False if the operator gave up
-    (what is left stays in the journal for the next launch)."""
-    queue.flush()
-    queue.set_throttled(False)
-    queue.resume()
-    total = max(1, queue.backlog().episodes)
-    dlg = QProgressDialog(f"Encoding {total} take(s) before closing…", "Leave the rest for next launch",
-                          0, total, parent)
-    dlg.setWindowTitle("Encoding queue")
-    dlg.setWindowModality(Qt.WindowModality.WindowModal)
-    dlg.setAutoClose(False)
-    dlg.setAutoReset(False)
-    dlg.setMinimumDuration(0)
-
-    def tick() -> None:
-        b = queue.backlog()
-        dlg.setValue(total - b.episodes)
-        eta = f" (about {fmt_duration(b.eta_s)} left)" if b.eta_s else ""
-        dlg.setLabelText(f"Encoding {b.episodes} take(s) before closing{eta}…")
-        if queue.wait_idle(0):
-            dlg.accept()
-
-    timer = QTimer(dlg)
-    timer.timeout.connect(tick)
-    timer.start(100)
-    finished = dlg.exec() == QProgressDialog.DialogCode.Accepted
-    timer.stop()
-    return finished
-
-
-def confirm_exit(queue: EncodeQueue | None, parent: QWidget | None = None) -> bool:
-    """Ask what to do with takes not encoded yet. True: go on closing; False: stay open."""
-    if queue is None or not queue.has_work():
-        return True
-    n = queue.backlog().episodes
-    box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Icon.Question)
-    box.setWindowTitle("Takes not encoded yet")
-    box.setText(f"{n} recorded take(s) are not encoded yet.")
-    box.setInformativeText("Encode them now, or keep them safely on disk and encode them when the studio "
-                           "next opens this dataset?")
-    now = box.addButton("Encode now", QMessageBox.ButtonRole.AcceptRole)
-    later = box.addButton("On next launch", QMessageBox.ButtonRole.DestructiveRole)
-    box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(now)
-    box.exec()
-    if box.clickedButton() is now:
-        encode_now(queue, parent)
-        return True
-    return box.clickedButton() is later
-
-
-class _ExitGuard(QObject):
-    """Event filter on the main window: the close prompt, then the workers are stopped."""
-
-    def __init__(self, panel: EncodePanel, ctx):
-        super().__init__(panel)
-        self.panel, self.ctx = panel, ctx
-
-    def eventFilter(self, obj, event):  # noqa: N802
-        if event.type() == QEvent.Type.Close and event.isAccepted():
-            if not confirm_exit(self.panel.queue, self.ctx.window):
-                event.ignore()
-                return True
-            workers = self.ctx.shared.get("encode_workers")
-            if workers is not None:
-                workers.stop()
-        return False
-
-
 def create_panel(ctx) -> QWidget:
-    """The Encoding queue dock. Picks up the queue the recording panel shares under "encode_queue"
-    (checked once a second, so the order panels are built in does not matter) and makes sure its
-    workers run."""
+    """The Encoding queue dock: the queues of the datasets the studio model has open."""
     panel = EncodePanel(None)
 
-    def sync() -> None:
-        queue = ctx.shared.get("encode_queue")
-        if queue is panel.queue:
-            return
-        workers = ctx.shared.get("encode_workers")
-        if queue is not None and (workers is None or workers.queue is not queue):
-            workers = EncodeWorkers(queue)
-            workers.start()
-            ctx.shared["encode_workers"] = workers
-        panel.set_queue(queue)
+    def follow(event: str, _data) -> None:
+        if event in ("datasets", "session_opened"):
+            panel.set_queues(ctx.studio.queues())
 
-    sync()
-    timer = QTimer(panel)
-    timer.timeout.connect(sync)
-    timer.start(1000)
-    if ctx.window is not None:
-        ctx.window.installEventFilter(_ExitGuard(panel, ctx))
+    ctx.events.event.connect(follow)
+    panel.set_queues(ctx.studio.queues())
     return panel

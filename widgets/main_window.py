@@ -18,13 +18,13 @@ from importlib import resources
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QIcon, QKeySequence
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea,
-                               QWidget)
+from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox,
+                               QScrollArea, QWidget)
 
 from app.qtbridge import RigBridge
 from app.rig.rig import Rig
 from widgets.camera_view import CameraGrid, best_columns
-from widgets.context import StudioContext
+from widgets.context import StudioContext, StudioEvents
 from widgets.joint_plot import JointPlot
 from widgets.settings import open_settings, read_bool
 from widgets.status_bar import RigStatusBar
@@ -100,7 +100,16 @@ class MainWindow(QMainWindow):
         # waits for a take that would never come. Take once to start the flow.
         QTimer.singleShot(0, self._on_frames)
         QTimer.singleShot(0, self._on_ticks)
-        self.ctx = StudioContext(rig=rig, bridge=self.bridge, settings=self.settings, window=self)
+        from app.studio import Studio
+        from widgets.tasks import TaskRunner
+
+        self.studio = Studio(rig)  # the model: datasets, session, batches, close policy
+        self.events = StudioEvents(self.studio, self)
+        self.tasks = TaskRunner(parent=self)  # every background job of the window goes through it
+        self.launch_config = None  # the lab launcher's session, opened once the panels are built
+        self.quit_confirmed = False
+        self.ctx = StudioContext(rig=rig, bridge=self.bridge, settings=self.settings, window=self,
+                                 studio=self.studio, events=self.events, tasks=self.tasks)
         self.setWindowTitle(f"Teleop Studio — {rig.name}")
         self.setDockNestingEnabled(True)
         central = QWidget()  # the docks fill the window; Qt wants a central widget all the same
@@ -157,9 +166,20 @@ class MainWindow(QMainWindow):
             log.exception("the Rig menu could not be added")
         if self._default_layout and self.isVisible():  # resize the docks for the panels' widths
             self._size_docks()
+        self._after_panels()
         log.info("panels ready in %.2f s: %s", time.monotonic() - started,
                  ", ".join(f"{k} {v}" for k, v in self.panel_states.items()))
         self.panels_loaded.emit()
+
+    def _after_panels(self) -> None:
+        """The lab launcher's session (ready to Start), else the offer of takes an earlier run left."""
+        from widgets import studio_dialogs
+
+        panel = self.panels.get("recording")
+        if self.launch_config is not None and hasattr(panel, "open_session"):
+            self.docks["recording"].raise_()
+            panel.open_session(self.launch_config)
+        QTimer.singleShot(0, lambda: None if self._closed else studio_dialogs.offer_leftovers(self))
 
     # -- layout -----------------------------------------------------------------------------------
     def _add_dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -245,6 +265,10 @@ class MainWindow(QMainWindow):
         about = QAction("&About Teleop Studio", self)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
+        keys = QAction("&Keyboard shortcuts", self)
+        keys.setShortcut(QKeySequence("F1"))
+        keys.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(keys)
         logs = QAction("Open &log folder", self)
         logs.triggered.connect(self._open_log_folder)
         help_menu.addAction(logs)
@@ -274,6 +298,11 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
+
+    def show_shortcuts(self):
+        from widgets.studio_dialogs import show_shortcuts
+
+        return show_shortcuts(self)
 
     def _open_log_folder(self) -> None:
         from app.paths import log_dir
@@ -307,12 +336,22 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event) -> None:
-        for key, panel in self.panels.items():
-            confirm = getattr(panel, "confirm_close", None)  # e.g. a take still being recorded
-            if callable(confirm) and not confirm():
+        """Asks first when a take is being recorded or takes wait to be encoded (three answers,
+        app/close_policy.py); then every dialog, background task, worker and dataset is closed."""
+        from app.close_policy import CANCEL, FINISH
+        from widgets import studio_dialogs
+
+        if not self.quit_confirmed and not self._closed:
+            answer = studio_dialogs.ask_quit(self)
+            if answer in (CANCEL, FINISH):
                 event.ignore()
+                if answer == FINISH:
+                    studio_dialogs.finish_then_quit(self)
                 return
+        self.quit_confirmed = True
         self.save_settings()
+        for dialog in self.findChildren(QDialog):  # no dialog outlives the main window
+            dialog.close()
         for panel in self.panels.values():
             shutdown = getattr(panel, "shutdown", None)
             if callable(shutdown):
@@ -322,6 +361,9 @@ class MainWindow(QMainWindow):
                     log.exception("panel shutdown failed")
         self._closed = True
         self._status_timer.stop()
+        self.tasks.shutdown(5.0)
+        self.events.detach()
+        self.studio.shutdown()  # a take is stopped and kept; what is not encoded waits for the next launch
         self.bridge.detach()
         super().closeEvent(event)
 
@@ -346,7 +388,8 @@ def _log_file() -> str | None:
     return None
 
 
-def run_app(sim: bool) -> int:
+def run_app(sim: bool, session=None) -> int:
+    """The window; `session` (a SessionConfig from the lab launcher flags) opens ready to Start."""
     from app.rig.rig import detect_rig
     from widgets.error_dialog import ExceptionReporter
 
@@ -376,6 +419,7 @@ def run_app(sim: bool) -> int:
     try:
         rig = detect_rig(force_sim=sim)
         window = MainWindow(rig)
+        window.launch_config = session
         reporter.parent_window = window
         window.show()
         rig.start()

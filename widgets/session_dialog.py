@@ -5,19 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from app.paths import data_dir
-from app.recording.config import SessionConfig
+from app.recording.config import SessionConfig, root_problem
 from app.rig.rig import Rig
 from widgets.settings import read_bool
 
 PREFIX = "session/"
+CODECS = (("libsvtav1", "AV1 (SVT-AV1): small files, lerobot's default"),
+          ("h264", "H.264: fastest to encode, larger files"), ("hevc", "HEVC (H.265)"))
 
 
 class SessionDialog(QDialog):
-    def __init__(self, rig: Rig, settings: QSettings, parent: QWidget | None = None):
+    def __init__(self, rig: Rig, settings: QSettings, parent: QWidget | None = None, speaker=None):
         super().__init__(parent)
         self.setWindowTitle("New recording session")
         self.rig, self.settings = rig, settings
@@ -38,8 +40,17 @@ class SessionDialog(QDialog):
         self.episode_time = _spin(QDoubleSpinBox(), 0.5, 3600, float(v("episode_time_s", 60)), " s")
         self.reset_time = _spin(QDoubleSpinBox(), 0, 3600, float(v("reset_time_s", 30)), " s")
         self.batch = _spin(QSpinBox(), 1, 1000, int(v("video_encoding_batch_size", 1)), " episode(s)")
-        self.sound = QCheckBox("Beep when a take starts and stops")
+        from app.cues import Speaker
+
+        speaker = speaker if speaker is not None else Speaker()
+        self.sound = QCheckBox("Say when a take starts, stops and the reset begins"
+                               + ("" if speaker.available else " (no text-to-speech program found: "
+                                  "install espeak-ng to hear the cues)"))
         self.sound.setChecked(read_bool(settings, PREFIX + "sound", False))
+        self.codec = QComboBox()
+        for value, label in CODECS:
+            self.codec.addItem(label, value)
+        self.codec.setCurrentIndex(max(0, self.codec.findData(str(v("vcodec", "libsvtav1")))))
         chosen = settings.value(PREFIX + "cameras", None)
         chosen = list(rig.cameras) if chosen in (None, "", []) else ([chosen] if isinstance(chosen, str) else chosen)
         self.cameras: dict[str, QCheckBox] = {}
@@ -63,6 +74,7 @@ class SessionDialog(QDialog):
         form.addRow("Cameras", cam_row)
         form.addRow("Arms", QLabel(arms))
         form.addRow("Encode videos every", self.batch)
+        form.addRow("Video codec", self.codec)
         form.addRow("", self.sound)
         self.error = QLabel()
         self.error.setObjectName("DialogError")
@@ -86,7 +98,11 @@ class SessionDialog(QDialog):
 
     def _update_state(self) -> None:
         root = Path(self.root.text()).expanduser()
-        if (root / "meta" / "info.json").exists():
+        exists = (root / "meta" / "info.json").exists()
+        if hasattr(self, "codec"):
+            self.codec.setEnabled(not exists)
+            self.codec.setToolTip("An existing dataset keeps the codec it was recorded with." if exists else "")
+        if exists:
             self.dataset_state.setText("Existing dataset: new episodes are appended to it.")
         elif root.exists() and any(root.iterdir()):
             self.dataset_state.setText("This folder is not empty and holds no dataset: choose another.")
@@ -100,15 +116,17 @@ class SessionDialog(QDialog):
                              episode_time_s=self.episode_time.value(), reset_time_s=self.reset_time.value(),
                              cameras=[n for n, b in self.cameras.items() if b.isChecked()],
                              resume=(root / "meta" / "info.json").exists(),
-                             video_encoding_batch_size=self.batch.value(), sound=self.sound.isChecked())
+                             video_encoding_batch_size=self.batch.value(), sound=self.sound.isChecked(),
+                             vcodec=self.codec.currentData())
 
     def _accept(self) -> None:
         cfg = self.config()
         problems = cfg.problems()
         if not cfg.cameras:
             problems.append("choose at least one camera")
-        if not cfg.resume and cfg.root.exists() and any(cfg.root.iterdir()):
-            problems.append(f"{cfg.root} is not empty and holds no dataset")
+        problem = root_problem(cfg.root, None)
+        if problem:
+            problems.append(problem)
         if problems:
             self.error.setText("\n".join(problems))
             return
@@ -119,7 +137,7 @@ class SessionDialog(QDialog):
     def remember(self, cfg: SessionConfig) -> None:
         s = self.settings
         for key in ("repo_id", "task", "fps", "episodes", "episode_time_s", "reset_time_s",
-                    "video_encoding_batch_size", "sound", "cameras"):
+                    "video_encoding_batch_size", "sound", "cameras", "vcodec"):
             s.setValue(PREFIX + key, getattr(cfg, key))
         s.setValue(PREFIX + "root", str(cfg.root))
         s.sync()

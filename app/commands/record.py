@@ -17,18 +17,30 @@ NAME = "record"
 HELP = "record episodes on the rig without a window (simulated with --sim); returns when the dataset is committed"
 
 
+# shared with the lab launcher (`teleop-studio --root ... --task ...`, app/cli.py)
+DEFAULTS = dict(episodes=50, episode_time_s=60.0, reset_time_s=60.0, fps=30, video_encoding_batch_size=1)
+
+
+def add_session_arguments(p, required: bool) -> None:
+    """The session flags `record` and the lab launcher share, with the same defaults."""
+    p.add_argument("--repo-id", required=required, help="USER/NAME of the dataset")
+    p.add_argument("--root", required=required, type=Path, help="dataset folder")
+    p.add_argument("--task", required=required, help='what the robot does, e.g. "pick the red cube"')
+    p.add_argument("--episodes", type=int, default=DEFAULTS["episodes"],
+                   help=f"number of episodes to record (default {DEFAULTS['episodes']})")
+    p.add_argument("--episode-time-s", type=float, default=DEFAULTS["episode_time_s"],
+                   help="time limit of each episode (default 60)")
+    p.add_argument("--reset-time-s", type=float, default=DEFAULTS["reset_time_s"],
+                   help="reset time between episodes (default 60)")
+    p.add_argument("--fps", type=int, default=DEFAULTS["fps"])
+    p.add_argument("--video-encoding-batch-size", type=int, default=DEFAULTS["video_encoding_batch_size"],
+                   help="encode videos once this many episodes are recorded (default 1)")
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sim", action="store_true", default=argparse.SUPPRESS, help="record on the simulated rig")
-    p.add_argument("--repo-id", required=True, help="USER/NAME of the dataset")
-    p.add_argument("--root", required=True, type=Path, help="dataset folder (refused if it exists, unless --resume)")
-    p.add_argument("--episodes", type=int, default=50, help="number of episodes to record (default 50)")
-    p.add_argument("--episode-time-s", type=float, default=60.0, help="time limit of each episode (default 60)")
-    p.add_argument("--reset-time-s", type=float, default=60.0, help="reset time between episodes (default 60)")
-    p.add_argument("--task", required=True, help='what the robot does, e.g. "pick the red cube"')
-    p.add_argument("--fps", type=int, default=30)
+    add_session_arguments(p, required=True)  # --root is refused if it exists, unless --resume
     p.add_argument("--resume", action="store_true", help="append to the dataset in --root")
-    p.add_argument("--video-encoding-batch-size", type=int, default=1,
-                   help="encode videos once this many episodes are recorded (default 1)")
     p.add_argument("--vcodec", default="libsvtav1", choices=["libsvtav1", "h264", "hevc"], help="video codec")
     p.add_argument("--cameras", type=int, default=2, help="simulated cameras (default 2)")
     p.add_argument("--width", type=int, default=640, help="simulated camera width")

@@ -68,7 +68,7 @@ def root_problem(root: Path, resume: bool | None) -> str:
     has_dataset = (root / "meta" / "info.json").exists()
     used = root.exists() and any(root.iterdir())
     if used and not has_dataset and resume is not False:
-        return f"{root} is not a dataset (meta/info.json is missing) and is not empty: choose another folder"
+        return f"{root} is not empty and holds no dataset (meta/info.json is missing): choose another folder"
     if used and resume is False:
         return (f"{root} already exists{' and holds a dataset' if has_dataset else ''}.\n"
                 f"  Pass --resume to append episodes to it, or choose a new --root.")
