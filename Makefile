@@ -6,6 +6,15 @@ BIN   := $(VENV)/bin
 PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 python3.11 python3; do \
 	"$$p" -c 'import sys; assert sys.version_info >= (3, 11)' >/dev/null 2>&1 && { command -v "$$p" || echo "$$p"; } && break; done)
 
+# The training venv: Python 3.11 (the CPU torch wheel cached on CI machines is cp311), the core without Qt,
+# pytest, and the CPU torch wheel from pip's find-links or PyTorch's CPU index. Never the multi-GB CUDA build.
+TORCH_VENV        ?= .venv-torch
+TORCH_PYTHON      ?= $(shell for p in python3.11 $$HOME/.pyenv/versions/3.11*/bin/python3.11 $(PYTHON); do \
+	"$$p" -c 'import sys; assert sys.version_info >= (3, 11)' >/dev/null 2>&1 && { command -v "$$p" || echo "$$p"; } && break; done)
+TORCH_SPEC        ?= torch==2.13.0+cpu
+TORCH_INDEX       ?= https://download.pytorch.org/whl/cpu
+TORCH_PYTEST_ARGS ?= -q
+
 # Debian packages: Qt's platform plugins (xcb for a real screen, offscreen for tests) and xvfb for screenshots.
 DEBS_TEST := libegl1 libgl1 libfontconfig1 libglib2.0-0 libxkbcommon0 libdbus-1-3 xvfb xauth desktop-file-utils
 DEBS_RUN  := $(DEBS_TEST) libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
@@ -20,8 +29,26 @@ run: debs-run $(VENV)/.installed
 		echo "or on a desktop session with a screen. The simulated rig needs no hardware."; exit 1; fi
 	$(BIN)/teleop-studio $(ARGS)
 
-test: debs-test $(VENV)/.installed
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+# Two runs, both summaries shown; fails if either fails. tests/torch (the training API with real torch)
+# runs in .venv-torch; REQUIRE_TORCH_TESTS=1 (CI) turns "torch could not be installed" into a failure.
+test: debs-test $(VENV)/.installed $(TORCH_VENV)/.installed
+	@QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS); main=$$?; \
+	echo "== tests/torch in $(TORCH_VENV) =="; \
+	if [ -x $(TORCH_VENV)/bin/python ]; then $(TORCH_VENV)/bin/python -m pytest tests/torch $(TORCH_PYTEST_ARGS); t=$$?; \
+	else echo "tests/torch skipped: no $(TORCH_VENV) (no Python >= 3.11 found for it)"; t=$${REQUIRE_TORCH_TESTS:+1}; fi; \
+	exit $$(( main != 0 ? main : $${t:-0} ))
+
+$(TORCH_VENV)/.installed: pyproject.toml tests/torch/deps.py
+	@if [ -z "$(TORCH_PYTHON)" ]; then echo "No Python >= 3.11 for $(TORCH_VENV): tests/torch will be skipped"; exit 0; fi; \
+	echo "Setting up $(TORCH_VENV) with $(TORCH_PYTHON) for tests/torch"; \
+	test -x $(TORCH_VENV)/bin/python || $(TORCH_PYTHON) -m venv $(TORCH_VENV) || exit 1; \
+	$(TORCH_VENV)/bin/python -m pip install --quiet --upgrade pip && \
+	$(TORCH_VENV)/bin/python -m pip install --quiet -r <($(TORCH_VENV)/bin/python tests/torch/deps.py) && \
+	$(TORCH_VENV)/bin/python -m pip install --quiet --no-deps -e . || exit 1; \
+	$(TORCH_VENV)/bin/python -m pip install --quiet "$(TORCH_SPEC)" 2>/dev/null || \
+	$(TORCH_VENV)/bin/python -m pip install --quiet --timeout 15 --retries 1 --index-url $(TORCH_INDEX) "$(TORCH_SPEC)" || \
+	echo "No CPU torch wheel ($(TORCH_SPEC)) from pip's find-links or $(TORCH_INDEX): tests/torch will say so and skip"; \
+	touch $@
 
 setup: $(VENV)/.installed
 
@@ -68,4 +95,4 @@ package-test: $(VENV)/.installed
 	bash packaging/package_test.sh
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(TORCH_VENV) build *.egg-info .pytest_cache

@@ -16,6 +16,7 @@ the revision's commit, and the delta window is never cut short.
 
 from __future__ import annotations
 
+import itertools
 import queue
 import re
 import threading
@@ -29,6 +30,7 @@ from app.dataset.errors import DatasetError
 from app.dataset.reader import DatasetReader
 from app.streaming.backtrack import TOLERANCE_S, delta_offsets, with_deltas
 from app.streaming.decoding import EpisodeVideos
+from app.streaming.sharding import Span
 from app.streaming.shuffle import shuffle_buffer
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -155,11 +157,17 @@ class StreamingDataset:
                 out[k] = _column_to_numpy(table.column(k), self.features[k], ep.length)
         return out
 
-    def _raw_frames(self, e: int, videos: EpisodeVideos) -> Iterator[dict]:
+    def _raw_frames(self, e: int, videos: EpisodeVideos, lo: int = 0, hi: int | None = None) -> Iterator[dict]:
+        """Frames lo..hi-1 of episode e (all of it by default)."""
+        length = self.reader.episodes[e].length
+        hi = length if hi is None else hi
         rows = self.episode_rows(e)
         tasks, task_idx = self.reader.tasks, rows.get("task_index")
-        streams = {k: videos.frames(e, k) for k in self.video_keys}
-        for i in range(self.reader.episodes[e].length):
+        if lo == 0 and hi == length:     # the sequential path: containers stay open between episodes
+            streams = {k: videos.frames(e, k) for k in self.video_keys}
+        else:
+            streams = {k: self.reader.iter_frames(e, k, lo, hi) for k in self.video_keys}
+        for i in range(lo, hi):
             item = {k: np.array(v[i, ...]) for k, v in rows.items()}   # own copies, safe to change
             if task_idx is not None and 0 <= int(task_idx[i]) < len(tasks):
                 item["task"] = tasks[int(task_idx[i])]
@@ -167,18 +175,30 @@ class StreamingDataset:
                 item[k] = next(s)
             yield item
 
-    def _episode_frames(self, e: int, videos: EpisodeVideos) -> Iterator[dict]:
-        return with_deltas(self._raw_frames(e, videos), self.delta_offsets)
+    def _episode_frames(self, span: Span, videos: EpisodeVideos) -> Iterator[dict]:
+        """The span's frames with their deltas. A part of an episode is read with the neighbours its
+        deltas need (so padding happens only at the episode's real ends), then cut to the span."""
+        e, length = span.episode, self.reader.episodes[span.episode].length
+        back = max([0] + [-int(o.min()) for o in self.delta_offsets.values()])
+        ahead = max([0] + [int(o.max()) for o in self.delta_offsets.values()])
+        lo, hi = max(0, span.start - back), min(length, span.stop + ahead)
+        frames = with_deltas(self._raw_frames(e, videos, lo, hi), self.delta_offsets)
+        return itertools.islice(frames, span.start - lo, span.stop - lo)
 
-    def _produce(self, order: list[int]) -> Iterator[dict]:
+    def spans(self, order: list[int] | None = None) -> list[Span]:
+        """Whole episodes as spans, in `order` (default: this epoch's episode order)."""
+        order = self.episode_order() if order is None else order
+        return [Span(e, 0, self.reader.episodes[e].length) for e in order]
+
+    def _produce(self, order: list[Span]) -> Iterator[dict]:
         videos = self.last_videos = EpisodeVideos(self.reader)
         try:
-            for e in order:
-                yield from self._episode_frames(e, videos)
+            for span in order:
+                yield from self._episode_frames(span, videos)
         finally:
             videos.close()
 
-    def _threaded(self, order: list[int]) -> Iterator[dict]:
+    def _threaded(self, order: list[Span]) -> Iterator[dict]:
         q: queue.Queue = queue.Queue(maxsize=self.prefetch)
         stop = threading.Event()
 
@@ -217,13 +237,14 @@ class StreamingDataset:
             stop.set()
             t.join()
 
+    def stream(self, spans: list[Span], rng: np.random.Generator | None = None) -> Iterator[dict]:
+        """The frames of `spans` in order, through a shuffle buffer drawing from `rng` when given
+        (the sharded training datasets stream their share of an epoch this way)."""
+        frames = self._threaded(list(spans)) if self.prefetch else self._produce(list(spans))
+        return frames if rng is None else shuffle_buffer(frames, self.buffer_size, rng)
+
     def __iter__(self) -> Iterator[dict]:
-        order = self.episode_order()
-        frames = self._threaded(order) if self.prefetch else self._produce(order)
-        if not self.shuffle:
-            return frames
-        _, rng = self._rngs()
-        return shuffle_buffer(frames, self.buffer_size, rng)
+        return self.stream(self.spans(), self._rngs()[1] if self.shuffle else None)
 
     def close(self) -> None:
         self.reader.close()

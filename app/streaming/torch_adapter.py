@@ -1,73 +1,76 @@
-"""A torch IterableDataset over StreamingDataset, for training loops; only when torch is installed.
+"""StreamingLeRobotDataset: a drop-in for lerobot 0.6.1's class of that name, as a torch IterableDataset.
+
+    from teleop_studio.streaming import StreamingLeRobotDataset      # instead of lerobot's
+    ds = StreamingLeRobotDataset("lerobot/svla_so101_pickplace", delta_timestamps={"action": [0, 1 / 30]})
+    loader = torch.utils.data.DataLoader(ds, batch_size=32, num_workers=4)
+
+Same constructor arguments, defaults and item layout (lerobot_stream.py says what each means here).
+It shards itself: each DataLoader worker streams its own share, and when a torch.distributed process
+group is initialised (torchrun), so does each rank, with equal shares (drop_last=False pads by
+repeating frames, as DistributedSampler does). split_by_node=False leaves ranks unsharded, for
+loaders that split batches across ranks themselves (accelerate's prepare() does, so under an
+initialised Accelerator it is the default); rank=/world_size= give the split by hand.
 
 torch is not a dependency of the studio: importing this module without it raises ImportError with
-the pip command. Each DataLoader worker opens its own reader and streams every num_workers-th
-episode of the selection (so no frame is seen twice per epoch), with its own shuffle seed.
-Images become float32 CHW in [0, 1] and scalars 0-d tensors, as lerobot's datasets return them.
+the pip command; lerobot_stream.LeRobotStream yields the same items as numpy arrays.
 """
 
 from __future__ import annotations
+
+import sys
 
 try:
     import torch
     from torch.utils.data import IterableDataset, get_worker_info
 except ImportError as exc:  # pragma: no cover - depends on the machine
-    raise ImportError("the torch adapter needs PyTorch, which the studio does not install: "
-                      "`pip install torch` in this environment, or use "
-                      "app.streaming.iterator.StreamingDataset (numpy) directly") from exc
+    raise ImportError("StreamingLeRobotDataset needs PyTorch, which the studio does not install: "
+                      "`pip install 'teleop-studio[torch]'` (or `pip install torch`), or use "
+                      "app.streaming.lerobot_stream.LeRobotStream (numpy items)") from exc
 
 import numpy as np
 
-from app.streaming.iterator import StreamingDataset
+from app.streaming.lerobot_stream import LeRobotStream
 
 
-def to_torch(item: dict, image_keys: set[str]) -> dict:
-    out = {}
-    for k, v in item.items():
-        if isinstance(v, np.ndarray) and v.dtype != object:
-            t = torch.from_numpy(np.ascontiguousarray(v))
-            if k in image_keys:    # (..., H, W, 3) uint8 -> (..., 3, H, W) float in [0, 1]
-                t = t.movedim(-1, -3).float().div_(255.0)
-            out[k] = t
-        else:
-            out[k] = v
-    return out
+def _accelerate_shards() -> bool:
+    """True when an initialised accelerate Accelerator runs this process: its prepare() splits an
+    iterable dataset across ranks itself (rank 0 dispatches batches, or each rank keeps every
+    world-th batch), so sharding ranks here too would drop data."""
+    state = sys.modules.get("accelerate.state")
+    shared = getattr(getattr(state, "AcceleratorState", None), "_shared_state", None)
+    return bool(shared)
 
 
-class TorchStreamingDataset(IterableDataset):
-    def __init__(self, source, **kwargs):
-        super().__init__()
-        self.source, self.kwargs = source, kwargs
-        self._epoch = 0
-        probe = StreamingDataset(source, **{**kwargs, "video": False, "delta_timestamps": None})
-        self.episodes = probe.episodes
-        self.image_keys = set(probe.reader.video_keys) | {
-            k for k, ft in probe.features.items() if ft["dtype"] == "image"}
-        self._len = len(probe)
-        probe.close()
+def to_torch(item: dict) -> dict:
+    """numpy arrays -> tensors (0-d stays 0-d); str and lists as they are."""
+    return {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in item.items()}
 
-    def __len__(self) -> int:
-        return self._len
 
-    def set_epoch(self, epoch: int) -> None:
-        self._epoch = int(epoch)
+class StreamingLeRobotDataset(LeRobotStream, IterableDataset):
+    __doc__ = __doc__
+
+    def node(self) -> tuple[int, int]:
+        if self._node is not None:
+            return self._node
+        if self.split_by_node is False or (self.split_by_node is None and _accelerate_shards()):
+            return 0, 1
+        dist = torch.distributed
+        if dist.is_available() and dist.is_initialized():
+            return dist.get_rank(), dist.get_world_size()
+        return 0, 1
+
+    def worker(self) -> tuple[int, int, int | None]:
+        info = get_worker_info()
+        if info is None:
+            return 0, 1, None
+        return info.id, info.num_workers, info.seed - info.id
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        if state["_node"] is None:        # spawned workers cannot see the parent's process group
+            state["_node"] = self.node()
+        return state
 
     def __iter__(self):
-        info = get_worker_info()
-        wid, n = (info.id, info.num_workers) if info is not None else (0, 1)
-        kwargs = dict(self.kwargs)
-        eps = list(self.episodes)
-        if kwargs.get("shuffle"):      # a new split of episodes among workers every epoch
-            rng = np.random.default_rng([int(kwargs.get("seed", 42)), self._epoch])
-            eps = [eps[i] for i in rng.permutation(len(eps))]
-        kwargs["episodes"] = eps[wid::n]
-        kwargs["seed"] = int(kwargs.get("seed", 42)) + 1_000_003 * wid
-        if not kwargs["episodes"]:
-            return
-        ds = StreamingDataset(self.source, **kwargs)
-        ds.set_epoch(self._epoch)
-        try:
-            for item in ds:
-                yield to_torch(item, self.image_keys)
-        finally:
-            ds.close()
+        for item in self.raw_frames():
+            yield self._transform(to_torch(self.to_lerobot(item)))
