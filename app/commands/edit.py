@@ -21,7 +21,6 @@ from pathlib import Path
 
 NAME = "edit"
 HELP = "delete, split, merge, retask or trim datasets without re-encoding video"
-OPS = ("delete-episodes", "split", "merge", "modify-tasks", "remove-feature", "keep-accepted")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -54,18 +53,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     q.add_argument("--review", type=Path, help="a review file to use instead of the dataset's saved review")
 
 
-def _pairs(items: list[str], what: str) -> dict[str, str]:
-    from app.edit.plan import EditError
-
-    out = {}
-    for item in items:
-        k, sep, v = item.partition("=")
-        if not sep or not k.strip():
-            raise EditError(f"{what} {item!r}: write it as LEFT=RIGHT")
-        out[k.strip()] = v.strip()
-    return out
-
-
 class _Progress:
     def __init__(self, quiet: bool):
         self.quiet, self.last = quiet or not sys.stderr.isatty(), 0.0
@@ -80,32 +67,24 @@ class _Progress:
 
 
 def _plans(args, open_source):
-    from app.edit import delete, keep_accepted, merge, remove_feature, split, tasks
+    from app.edit.ops import make_plans, pairs
     from app.edit.plan import EditError
 
-    if args.op == "merge":
-        return {None: merge.plan([open_source(s, args.revision) for s in args.sources])}
-    src = open_source(args.src, args.revision)
-    if args.op == "delete-episodes":
-        return {None: delete.plan(src, args.episodes)}
-    if args.op == "split":
-        if args.in_place:
-            raise EditError("split writes several datasets; give --out DIR instead of --in-place")
-        return split.plans(src, args.parts)
-    if args.op == "modify-tasks":
-        return {None: tasks.plan(src, args.task, _pairs(args.replace, "--replace") or None,
-                                 _pairs(args.episode_task, "--episode-task") or None)}
-    if args.op == "remove-feature":
-        return {None: remove_feature.plan(src, args.feature)}
-    from app.review.state import ReviewState
-
-    review = ReviewState.for_reader(src.reader, src.local_root, src.repo_id, src.commit)
-    if args.review:
+    if args.op == "split" and args.in_place:
+        raise EditError("split writes several datasets; give --out DIR instead of --in-place")
+    specs = args.sources if args.op == "merge" else [args.src]
+    sources = [open_source(s, args.revision) for s in specs]
+    review = None
+    if args.op == "keep-accepted" and args.review:
         from app.review.exchange import import_file
+        from app.review.state import ReviewState, fingerprint
 
-        review = ReviewState(None, review.dataset, review.fingerprint)
+        review = ReviewState(None, fp=fingerprint(sources[0].reader))
         import_file(review, args.review)
-    return {None: keep_accepted.plan(src, review)}
+    return make_plans(args.op, sources, episodes=getattr(args, "episodes", ""), parts=getattr(args, "parts", ""),
+                      task=getattr(args, "task", None), replace=pairs(getattr(args, "replace", []), "--replace"),
+                      episode_tasks=pairs(getattr(args, "episode_task", []), "--episode-task"),
+                      features=getattr(args, "feature", None), review=review)
 
 
 def run(args) -> int:
