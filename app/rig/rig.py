@@ -123,7 +123,12 @@ def build_hardware_rig(profile) -> Rig:
 
 
 def camera_from_config(c) -> CameraSource:
-    """A profile's camera (app.rig.profiles.CameraConfig): "synthetic" devices need no hardware."""
+    """A profile's camera (app.rig.profiles.CameraConfig): "synthetic" devices need no hardware; a video
+    file plays as a camera (paced at the configured fps, looped)."""
+    from app.rig.file_camera import FileCamera, is_video_file
+
+    if is_video_file(c.device):
+        return FileCamera(c.name, c.device, c.width, c.height, c.fps)
     if c.device.startswith("synthetic"):
         from app.rig.synthetic_camera import SyntheticCamera
 
