@@ -1,6 +1,11 @@
 """Encode queue benchmark: throughput vs bare PyAV, GUI refresh while encoding, backlog drain after a
 session, and the budget estimator's prediction of that drain. Prints figures; asserts nothing.
 
+Takes are camera-like frames (bench/camera_like.py) unless --content says otherwise; the throughput
+runs once per --content (default: camera-like, then the simulated rig's flat synthetic scene), each
+row labelled. GUI refresh is the studio's MainWindow on the simulated rig (2 camera-like cameras
+640x480@30): its camera views' repaints per second, the slowest view, while a queue encodes.
+
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/encode_queue.py            # everything
     .venv/bin/python bench/encode_queue.py --episodes 4 --episode-s 2 --reset-s 1 # shorter session
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python bench/encode_queue.py --screenshot out.png
@@ -25,9 +30,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 if __name__ != "__mp_main__":
     import av  # noqa: E402
     import numpy as np  # noqa: E402
-    from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
-    from PySide6.QtGui import QImage, QPainter  # noqa: E402
-    from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+    from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+    from PySide6.QtWidgets import QApplication  # noqa: E402
 
     from app.dataset.features import make_features  # noqa: E402
     from app.dataset.video import VideoSettings  # noqa: E402
@@ -37,6 +41,7 @@ if __name__ != "__mp_main__":
     from app.encoding.workers import EncodeWorkers  # noqa: E402
     from app.recording.spool import SpoolWriter  # noqa: E402
     from app.rig.samples import FEATURE_NAMES  # noqa: E402
+    from bench.camera_like import CONTENTS, build_bench_rig, clip_frames  # noqa: E402
     from bench.encode import bare_pyav  # noqa: E402
 
 
@@ -53,8 +58,8 @@ def new_dataset(root: Path, args) -> DatasetWriter:
                                 video=settings_from(args))
 
 
-def write_take(root: Path, args, n: int, seed: int, pace: float = 0.0):
-    clip = budget.synthetic_clip(args.width, args.height, n, seed=seed)
+def write_take(root: Path, args, n: int, seed: int, pace: float = 0.0, content: str | None = None):
+    clip = clip_frames(content or args.content[0], args.width, args.height, n, seed=seed)
     w = SpoolWriter(root, "bench task", args.fps, cameras(args))
     t0 = time.perf_counter()
     for i, img in enumerate(clip):
@@ -65,11 +70,11 @@ def write_take(root: Path, args, n: int, seed: int, pace: float = 0.0):
     return w.stop()
 
 
-def bench_throughput(tmp: Path, args) -> None:
+def bench_throughput(tmp: Path, args, content: str) -> None:
     """Bare PyAV and the queue on the same frames, alternating which goes first, in args.rounds
     rounds (fresh takes each: the queue deletes committed spools); best of each, since the machine
     is shared and the other jobs' load comes and goes."""
-    root = tmp / "throughput"
+    root = tmp / f"throughput-{content}"
     w = new_dataset(root, args)
     settings = settings_from(args)
     q = EncodeQueue(root, w, batch_size=args.takes, settings=settings)
@@ -77,7 +82,7 @@ def bench_throughput(tmp: Path, args) -> None:
     workers.start()  # as the studio does at launch: its encoder forkserver is up before any take
     bare_s, queue_s, ratios = [], [], []
     for r in range(args.rounds):
-        takes = [write_take(root, args, args.frames, seed=100 * r + s) for s in range(args.takes)]
+        takes = [write_take(root, args, args.frames, seed=100 * r + s, content=content) for s in range(args.takes)]
         clips = [[list(t.frames(k)) for k in t.cameras] for t in takes]
 
         def bare() -> float:
@@ -104,77 +109,80 @@ def bench_throughput(tmp: Path, args) -> None:
     workers.stop()
     frames = args.takes * args.cameras * args.frames
     bare, queued = min(bare_s), min(queue_s)
-    print(f"throughput ({args.takes} takes x {args.cameras} cams x {args.frames} frames "
+    print(f"throughput [{content}] ({args.takes} takes x {args.cameras} cams x {args.frames} frames "
           f"{args.width}x{args.height}, {budget.label(settings)}; best of {args.rounds} interleaved rounds):")
     print(f"  bare PyAV encode         {bare:6.2f} s wall  {frames / bare:6.1f} frames/s  "
           f"(rounds: {', '.join(f'{x:.2f}' for x in bare_s)} s)")
     print(f"  queue (encode+verify+commit) {queued:6.2f} s wall  {frames / queued:6.1f} frames/s  "
           f"(rounds: {', '.join(f'{x:.2f}' for x in queue_s)} s)")
-    print(f"  ratio queue/bare         {bare / queued:.2f}x wall (target >= 0.9x; per round "
+    print(f"  ratio queue/bare [{content}] {bare / queued:.2f}x wall (target >= 0.9x; per round "
           f"{', '.join(f'{x:.2f}' for x in ratios)}); committed {w.total_episodes}; "
           f"load average {os.getloadavg()[0]:.1f}")
     w.close()
 
 
-def make_view():
-    """A 640x480 camera-like view repainted as fast as a zero-interval QTimer allows."""
+def open_window(app: QApplication, args):
+    """The studio's main window on the simulated rig, its cameras filming camera-like content."""
+    os.environ.setdefault("TELEOP_STUDIO_SETTINGS", str(Path(tempfile.mkdtemp()) / "settings.ini"))
+    from widgets.main_window import MainWindow, apply_style
 
-    class View(QWidget):
-        def __init__(self):
-            super().__init__()
-            self.resize(640, 480)
-            self.frames = [np.ascontiguousarray(f) for f in budget.synthetic_clip(640, 480, 8)]
-            self.n = 0
-
-        def paintEvent(self, event):  # noqa: N802
-            img = self.frames[self.n % len(self.frames)]
-            qimg = QImage(img.data, 640, 480, 640 * 3, QImage.Format.Format_RGB888)
-            p = QPainter(self)
-            p.drawImage(self.rect(), qimg)
-            p.end()
-            self.n += 1
-
-    return View()
-
-
-def measure_refresh(app: QApplication, seconds: float) -> float:
-    view = make_view()
-    view.show()
-    timer = QTimer()
-    timer.setInterval(0)
-    timer.timeout.connect(view.repaint)
-    clock = QElapsedTimer()
-    clock.start()
-    timer.start()
-    while clock.elapsed() < seconds * 1000:
+    apply_style(app)
+    rig = build_bench_rig(args.content[0], 2, 640, 480, 30)
+    window = MainWindow(rig)
+    window.show()
+    rig.start()  # as run_app does: window first, then the devices
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (window.panels and all(
+            v.paint_count > 0 for v in window.camera_grid.views.values())):
         app.processEvents()
-    timer.stop()
-    fps = view.n / (clock.elapsed() / 1000)
-    view.close()
-    return fps
+        time.sleep(0.005)
+    run_for(1.0)  # warm-up: first paints, plot fills
+    return window, rig
+
+
+def run_for(seconds: float) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+
+
+def measure_refresh(window, seconds: float) -> float:
+    """Repaints per second of the window's slowest camera view (the cameras deliver 30 fps)."""
+    views = list(window.camera_grid.views.values())
+    before = [v.paint_count for v in views]
+    t0 = time.monotonic()
+    run_for(seconds)
+    wall = time.monotonic() - t0
+    return min((v.paint_count - b) / wall for v, b in zip(views, before))
 
 
 def bench_gui(app: QApplication, tmp: Path, args) -> None:
-    print(f"GUI refresh (QTimer-driven repaint of a 640x480 view, {args.gui_s:.0f} s each):")
-    print(f"  idle queue              {measure_refresh(app, args.gui_s):6.1f} fps")
-    for throttled in (False, True):
-        root = tmp / f"gui{int(throttled)}"
-        w = new_dataset(root, args)
-        q = EncodeQueue(root, w, batch_size=1000, settings=settings_from(args))
-        q.set_throttled(throttled)
-        for s in range(args.takes):
-            q.submit(write_take(root, args, args.frames, seed=s))
-        workers = EncodeWorkers(q)
-        workers.start()
-        q.flush()
-        time.sleep(0.3)  # let the encoder spin up
-        fps = measure_refresh(app, args.gui_s)
-        busy = q.has_work()
-        workers.stop()
-        w.close()
-        label = "throttled (lp=1/threads=1, nice+10)" if throttled else "full speed"
-        note = "" if busy else "  (queue ran dry during the measurement: add --takes)"
-        print(f"  encoding, {label:26s} {fps:6.1f} fps  (target >= 30 with the throttle){note}")
+    window, rig = open_window(app, args)
+    try:
+        print(f"GUI refresh (studio MainWindow, 2 {args.content[0]} cameras 640x480@30; slowest camera view's "
+              f"repaints/s over {args.gui_s:.0f} s; the cameras deliver 30):")
+        print(f"  idle queue              {measure_refresh(window, args.gui_s):6.1f} fps")
+        for throttled in (False, True):
+            root = tmp / f"gui{int(throttled)}"
+            w = new_dataset(root, args)
+            q = EncodeQueue(root, w, batch_size=1000, settings=settings_from(args))
+            q.set_throttled(throttled)
+            for s in range(args.takes):
+                q.submit(write_take(root, args, args.frames, seed=s))
+            workers = EncodeWorkers(q)
+            workers.start()
+            q.flush()
+            run_for(0.3)  # let the encoder spin up
+            fps = measure_refresh(window, args.gui_s)
+            busy = q.has_work()
+            workers.stop()
+            w.close()
+            label = "throttled (lp=1/threads=1, nice+10)" if throttled else "full speed"
+            note = "" if busy else "  (queue ran dry during the measurement: add --takes)"
+            print(f"  encoding, {label:26s} {fps:6.1f} fps  (target >= 30 with the throttle){note}")
+    finally:
+        window.close()
+        rig.stop()
 
 
 def bench_session(tmp: Path, args) -> None:
@@ -247,7 +255,8 @@ def screenshot(app: QApplication, tmp: Path, args, out: Path) -> None:
             break
         time.sleep(0.005)
     else:
-        print("the queue never showed the wanted states; no screenshot", [(r.state, round(r.progress, 2)) for r in q.rows()])
+        print("the queue never showed the wanted states; no screenshot",
+              [(r.state, round(r.progress, 2)) for r in q.rows()])
     print(f"screenshot saved to {out}")
     workers.stop()
     panel.set_queue(None)
@@ -275,6 +284,8 @@ def main() -> int:
     p.add_argument("--reset-s", type=float, default=2.0)
     p.add_argument("--batch-size", type=int, default=1)
     p.add_argument("--only", choices=["throughput", "gui", "session"], action="append")
+    p.add_argument("--content", nargs="+", choices=CONTENTS, default=list(CONTENTS),
+                   help="what the takes show; throughput runs once per content, the rest uses the first")
     p.add_argument("--screenshot", type=Path, help="only save a screenshot of the panel")
     args = p.parse_args()
     app = QApplication.instance() or QApplication([])
@@ -286,7 +297,8 @@ def main() -> int:
         print(f"{os.cpu_count()} CPUs, PyAV {av.__version__}")
         only = set(args.only or ["throughput", "gui", "session"])
         if "throughput" in only:
-            bench_throughput(tmp, args)
+            for content in args.content:
+                bench_throughput(tmp, args, content)
         if "gui" in only:
             bench_gui(app, tmp, args)
         if "session" in only:

@@ -116,6 +116,7 @@ def session(a, content: str) -> None:
         if ep < a.episodes - 1:
             time.sleep(a.reset_time_s)
     t_rec = time.monotonic() - t_begin
+    s.wait_takes(30)  # kept takes reach the queue on the session's hand-off thread
     queue.flush()
     t0 = time.monotonic()
     drained = queue.wait_idle(timeout=1800)

@@ -5,10 +5,14 @@ queue committing in the background, for --minutes of wall time. Sped up where it
 are short (the operator never idles) and episodes follow each other back to back; cameras, teleop loop,
 spool, encoder and commits all run in real time as in a session.
 
-Samples RSS, OS thread count (Python's own threads too) and open file handles every second. An encode
-running at that moment adds its encoder's threads and buffers, so each take is summarised by its
-minimum (what is left when nothing transient runs: a leak shows there, a busy encoder does not).
-Growth is the last take's minimum minus take 2's (take 1 warms caches, encoders and the first files).
+The cameras film camera-like content (bench/camera_like.py) unless --content synthetic.
+
+Growth compares like with like: the same state at the start and at the end. After the warm-up takes
+(1-2: caches, encoder pool, first files) and again after the last take, the soak waits until the queue
+has committed everything and nothing is encoding, with the rig still running and no take open, and
+reads RSS, OS threads (Python's own too) and open file handles there (median of 5 readings over 1 s).
+Growth is end minus start. Samples every second are kept too, each take summarised by its minimum,
+to show the trend over the run.
 
 Targets (issue 12): RSS growth <= 50 MB, thread and file-handle counts flat, frames on time >= 99.9 %.
 
@@ -21,6 +25,7 @@ import argparse
 import json
 import math
 import os
+import statistics
 import sys
 import tempfile
 import threading
@@ -31,6 +36,10 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from bench.camera_like import CONTENTS, build_bench_rig  # noqa: E402
+
+WARM_UP_TAKES = 2
 
 
 def main() -> int:
@@ -43,6 +52,7 @@ def main() -> int:
     ap.add_argument("--height", type=int, default=240)
     ap.add_argument("--fps", type=int, default=30)
     ap.add_argument("--json", type=Path, help="write the figures to this JSON file")
+    ap.add_argument("--content", choices=CONTENTS, default="camera-like", help="what the cameras film")
     a = ap.parse_args()
     episode_s = min(a.episode_s, max(3.0, a.minutes * 60 / 4))  # short runs still see >= 4 takes
     n_takes = max(4, math.ceil(a.minutes * 60 / (episode_s + a.reset_s)))
@@ -53,14 +63,13 @@ def main() -> int:
     from app.recording.config import SessionConfig
     from app.recording.session import State
     from app.studio import open_recording
-    from app.rig.rig import build_sim_rig
 
     app = QCoreApplication.instance() or QCoreApplication([])  # noqa: F841 - QThreads want one
     tmp = tempfile.TemporaryDirectory(prefix="soak-")
     root = Path(tmp.name) / "ds"
-    rig = build_sim_rig(n_cameras=a.cameras, width=a.width, height=a.height, fps=a.fps)
+    rig = build_bench_rig(a.content, a.cameras, a.width, a.height, a.fps)
     # the time limit is a safety net: the simulated operator presses Next just before it
-    cfg = SessionConfig(root=root, repo_id="bench/soak", task="pick the cube", fps=a.fps, episodes=n_takes,
+    cfg = SessionConfig(root=root, repo_id="bench/soak", task="pick the cube", fps=a.fps, episodes=n_takes + 1,
                         episode_time_s=episode_s + 2, reset_time_s=a.reset_s + 60)
     setup = open_recording(rig, cfg)
     s, queue = setup.session, setup.queue
@@ -83,8 +92,24 @@ def main() -> int:
                             "fds": proc.num_fds()})
 
     threading.Thread(target=watch, daemon=True).start()
+
+    def settled() -> dict:
+        """The state compared at start and end: in a reset (the last take held, as the session holds it for
+        trimming or trashing until the next starts), everything before it committed, nothing encoding."""
+        s.wait_takes(30)
+        queue.flush()
+        queue.wait_idle(timeout=1800)
+        time.sleep(0.5)
+        reads = []
+        for _ in range(5):
+            reads.append({"rss_mb": proc.memory_info().rss / 1e6, "threads": proc.num_threads(),
+                          "py_threads": threading.active_count(), "fds": proc.num_fds()})
+            time.sleep(0.2)
+        return {k: statistics.median(r[k] for r in reads) for k in reads[0]}
+
+    state: dict[str, dict] = {}
     print(f"soak: {a.minutes:g} min, takes of {episode_s:g} s + {a.reset_s:g} s resets, {a.cameras} cameras "
-          f"{a.width}x{a.height}@{a.fps}, AV1 queue in the background; {os.cpu_count()} cores, "
+          f"{a.width}x{a.height}@{a.fps} ({a.content}), AV1 queue in the background; {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}", flush=True)
     rig.start()
     time.sleep(1.0)
@@ -96,7 +121,7 @@ def main() -> int:
         take = s._current
         time.sleep(episode_s)
         last = ep == n_takes - 1 or time.monotonic() - t_begin >= a.minutes * 60 - a.reset_s
-        s.end() if last else s.next()
+        s.next()  # the last take too: the end state is read in a reset, as the start state was
         take.wait(10.0)
         takes.append(take.health)
         cams = take.health.cameras.values()
@@ -106,8 +131,15 @@ def main() -> int:
               f"fds {m.get('fds')}; backlog {queue.backlog().episodes}", flush=True)
         if last:
             break
+        if ep + 1 == WARM_UP_TAKES:
+            state["start"] = settled()
+            print(f"settled state after the warm-up takes: {state['start']}", flush=True)
         time.sleep(a.reset_s)
     wall = time.monotonic() - t_begin
+    state["end"] = settled()
+    print(f"settled state at the end: {state['end']}", flush=True)
+    s.end()  # hands over the take held through the reset
+    s.wait_takes(30)
     queue.flush()
     drained = queue.wait_idle(timeout=1800)
     stop.set()
@@ -122,8 +154,8 @@ def main() -> int:
     tmp.cleanup()
     expected = sum(c.expected for h in takes for c in h.cameras.values())
     captured = sum(c.captured for h in takes for c in h.cameras.values())
-    base, end = _take_min(samples, min(2, len(takes))), _take_min(samples, len(takes))
-    growth = {k: end[k] - base[k] for k in ("rss_mb", "threads", "py_threads", "fds")}
+    base = state.get("start", state["end"])  # a run too short to settle after warm-up compares nothing
+    growth = {k: state["end"][k] - base[k] for k in ("rss_mb", "threads", "py_threads", "fds")}
     later = [x for x in samples if x["take"] >= 2]
     slope = 0.0
     if len(later) > 2 and later[-1]["t"] > later[0]["t"]:
@@ -136,15 +168,17 @@ def main() -> int:
         "rss_growth_mb": round(growth["rss_mb"], 1), "rss_peak_mb": round(peak["rss"] / 1e6),
         "rss_trend_mb_per_h": round(slope, 1),
         "threads_growth": growth["threads"], "py_threads_growth": growth["py_threads"], "fds_growth": growth["fds"],
+        "content": a.content, "settled_start": base, "settled_end": state["end"],
         "per_take_min": [_take_min(samples, i) for i in range(1, len(takes) + 1)],
     }
     print(f"\nsoak: {out['minutes']:.1f} min, {len(takes)} takes, {committed} committed "
           f"({'drained' if drained else 'NOT drained'}, dataset {'valid' if valid else 'INVALID'})")
     print(f"frames on time: {captured}/{expected} = {out['frames_on_time_pct']:.2f} % (target >= 99.9 %)")
-    print(f"RSS growth, take 2 -> last take (minimum of each): {out['rss_growth_mb']:+.1f} MB (target <= 50 MB); "
+    print(f"RSS growth, settled after warm-up -> settled at the end: {out['rss_growth_mb']:+.1f} MB (target <= 50 MB); "
           f"trend {out['rss_trend_mb_per_h']:+.0f} MB/h; peak {out['rss_peak_mb']} MB")
-    print(f"threads growth: {out['threads_growth']:+d} (Python threads {out['py_threads_growth']:+d}); "
-          f"open files growth: {out['fds_growth']:+d} (target: flat)")
+    print(f"threads growth (same state): {out['threads_growth']:+.0f} "
+          f"(Python threads {out['py_threads_growth']:+.0f}); open files growth: {out['fds_growth']:+.0f} "
+          "(target: flat)")
     if a.json:
         a.json.write_text(json.dumps(out, indent=1))
     return 0
