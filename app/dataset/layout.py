@@ -37,7 +37,11 @@ MAX_DIM = 16384
 MAX_VECTOR = 100_000
 MAX_CHUNKS_SIZE = 1_000_000
 
-_ALLOWED_FIELDS = {"chunk_index", "file_index", "video_key", "episode_chunk", "episode_index"}
+# lerobot's v3.0 templates use these placeholders only, indices with a zero-padded width (`:03d`).
+_ALLOWED_FIELDS = {"chunk_index", "file_index", "video_key"}
+_INDEX_SPEC = re.compile(r"^(0?[1-9]\d?)?d$|^$")     # "", "d", "03d", ... up to a width of 99
+MAX_WIDTH = 20
+MAX_TEMPLATE = 512
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
 
@@ -60,19 +64,29 @@ def check_template(template: str, what: str, required: set[str]) -> str:
     """A path template must be relative, stay inside the root and use only known placeholders."""
     if not isinstance(template, str) or not template:
         raise DatasetError(f"{what} must be a non-empty string, got {template!r}")
+    shown = template if len(template) <= 80 else template[:77] + "..."
+    if len(template) > MAX_TEMPLATE:
+        raise DatasetError(f"{what} {shown!r} is longer than {MAX_TEMPLATE} characters")
     fields = set()
     try:
-        for _, field, _, _ in string.Formatter().parse(template):
-            if field is not None:
-                fields.add(field)
+        for _, field, spec, conversion in string.Formatter().parse(template):
+            if field is None:
+                continue
+            fields.add(field)
+            if conversion or (field == "video_key" and spec) or not _INDEX_SPEC.match(spec or ""):
+                raise ValueError(f"placeholder {{{field}}} has format {spec!r}{' !' + conversion if conversion else ''}"
+                                 " (lerobot uses {chunk_index:03d}, {file_index:03d}, {video_key})")
+            width = re.match(r"^0?(\d*)", spec or "")[1]
+            if width and int(width) > MAX_WIDTH:
+                raise ValueError(f"placeholder {{{field}}} asks for a width of {width} (at most {MAX_WIDTH})")
     except ValueError as exc:
-        raise DatasetError(f"{what} {template!r} is not a valid template: {exc}") from None
+        raise DatasetError(f"{what} {shown!r} is not a valid template: {str(exc)[:200]}") from None
     unknown = fields - _ALLOWED_FIELDS
     if unknown:
-        raise DatasetError(f"{what} {template!r} uses unknown placeholders {sorted(unknown)}")
+        raise DatasetError(f"{what} {shown!r} uses unknown placeholders {sorted(unknown)[:5]}")
     missing = required - fields
     if missing:
-        raise DatasetError(f"{what} {template!r} lacks placeholders {sorted(missing)}")
+        raise DatasetError(f"{what} {shown!r} lacks placeholders {sorted(missing)}")
     safe_relpath(template.replace("{", "").replace("}", ""), what)
     return template
 

@@ -28,6 +28,11 @@ class Mp4Error(ValueError):
     pass
 
 
+class Mp4Bounds(Mp4Error):
+    """A sample table claiming more samples or bytes than its file can hold (corrupt or hostile):
+    FFmpeg would allocate an index entry per claimed sample, so such a file is never opened."""
+
+
 def _boxes(buf: bytes, start: int = 0, end: int | None = None):
     """(type, payload start, box end) of the boxes in buf[start:end]."""
     end = len(buf) if end is None else end
@@ -65,7 +70,7 @@ def _table(buf: bytes, box: tuple[int, int], fmt: str, fields: int) -> np.ndarra
     (n,) = struct.unpack_from(">I", buf, a)
     width = np.dtype(fmt).itemsize * fields
     if n > MAX_SAMPLES or a + 4 + n * width > b:
-        raise Mp4Error("sample table larger than its box")
+        raise Mp4Bounds(f"a sample table claims {n} entries in a {b - a} byte box")
     return np.frombuffer(buf, dtype=fmt, count=n * fields, offset=a + 4).reshape(n, fields).astype(np.int64)
 
 
@@ -77,8 +82,11 @@ class Mp4Index:
     keys: np.ndarray           # bool
 
     @classmethod
-    def parse_moov(cls, moov: bytes) -> "Mp4Index":
-        """Index of the first video track of a whole `moov` box (header included)."""
+    def parse_moov(cls, moov: bytes, file_size: int | None = None) -> "Mp4Index":
+        """Index of the first video track of a whole `moov` box (header included); with `file_size`,
+        every track's tables are first checked against what a file of that size can hold."""
+        if file_size is not None:
+            check_tables(moov, file_size)
         children = list(_boxes(moov, 8))
         if any(t == b"mvex" for t, _, _ in children):
             raise Mp4Error("fragmented mp4")
@@ -197,10 +205,45 @@ def _coalesce(offsets: np.ndarray, sizes: np.ndarray, slack: int = 4096) -> list
     return [(a, b) for a, b in out]
 
 
-def load_index(read, size: int) -> Mp4Index:
-    """The index of a file of `size` bytes, read with read(start, end) -> bytes: the first PROBE
-    bytes (a front moov is usually in them), then the rest of moov if it is longer; a moov after
-    mdat (ffmpeg's default) is read with everything after mdat in one request."""
+def check_tables(moov: bytes, file_size: int) -> None:
+    """Raise Mp4Bounds when any track's sample table claims more than a file of `file_size` bytes
+    holds: every sample takes at least one byte, every table entry must fit in its box, the time
+    tables cover about as many samples as there are. (Sample bytes past the end are not refused
+    here: a truncated upload still shows the frames that arrived, and decoding reports the rest.)"""
+    try:
+        tracks = [(a, b) for t, a, b in _boxes(moov, 8) if t == b"trak"]
+        for a, b in tracks:
+            boxes = _find(moov, a, b)
+            n = 0
+            if b"stsz" in boxes:
+                sa, sb = boxes[b"stsz"]
+                uniform, n = struct.unpack_from(">II", moov, sa + 4)
+                if n > min(file_size, MAX_SAMPLES):
+                    raise Mp4Bounds(f"its sample table claims {n} samples in a file of {file_size} bytes")
+                if not uniform and sa + 12 + 4 * n > sb:
+                    raise Mp4Bounds(f"its sample table lists {n} sample sizes in a {sb - sa} byte box")
+            for name, fmt, fields in ((b"stts", ">u4", 2), (b"ctts", ">u4", 2), (b"stsc", ">u4", 3),
+                                      (b"stss", ">u4", 1), (b"stco", ">u4", 1), (b"co64", ">u8", 1)):
+                if name in boxes:
+                    t = _table(moov, boxes[name], fmt, fields)
+                    if name in (b"stts", b"ctts") and int(t[:, 0].sum()) > max(n, 1) * 2 + 16:
+                        raise Mp4Bounds(f"its {name.decode()} table covers {int(t[:, 0].sum())} samples, "
+                                        f"the track has {n}")
+                    if name in (b"stco", b"co64") and len(t) > file_size:
+                        raise Mp4Bounds(f"it claims {len(t)} chunks in a file of {file_size} bytes")
+            if b"elst" in boxes:
+                ea, eb = boxes[b"elst"]
+                (count,) = struct.unpack_from(">I", moov, ea + 4)
+                if ea + 8 + count * (20 if moov[ea] == 1 else 12) > eb:
+                    raise Mp4Bounds(f"its edit list claims {count} entries in a {eb - ea} byte box")
+    except (struct.error, IndexError) as exc:
+        raise Mp4Error(f"unreadable sample table: {exc}") from None
+
+
+def read_moov(read, size: int) -> bytes:
+    """The whole `moov` box of a file of `size` bytes, read with read(start, end) -> bytes: the first
+    PROBE bytes (a front moov is usually in them), then the rest of moov if it is longer; a moov
+    after mdat (ffmpeg's default) is read with everything after mdat in one request."""
     try:
         head = read(0, min(size, PROBE))
         off = 0
@@ -222,6 +265,14 @@ def load_index(read, size: int) -> Mp4Index:
     raise Mp4Error("no moov box")
 
 
+def load_index(read, size: int) -> Mp4Index:
+    """The index of a file of `size` bytes (see `read_moov`), its tables checked against the size."""
+    try:
+        return Mp4Index.parse_moov(read_moov(read, size), size)
+    except (struct.error, IndexError) as exc:
+        raise Mp4Error(f"unreadable sample table: {exc}") from None
+
+
 def _box_header(hdr: bytes, off: int, size: int) -> tuple[int, bytes]:
     if len(hdr) < 8:
         raise Mp4Error("truncated box header")
@@ -237,21 +288,21 @@ def _box_header(hdr: bytes, off: int, size: int) -> tuple[int, bytes]:
     return box_size, typ
 
 
-def _moov(head: bytes, off: int, box_size: int, read) -> Mp4Index:
+def _moov(head: bytes, off: int, box_size: int, read) -> bytes:
     if box_size > MAX_MOOV:
-        raise Mp4Error("moov is implausibly large")
+        raise Mp4Bounds("its moov box is implausibly large")
     if off + box_size <= len(head):
-        moov = head[off:off + box_size]
-    else:
-        moov = head[off:] + read(len(head), off + box_size)
-    return Mp4Index.parse_moov(moov)
+        return head[off:off + box_size]
+    return head[off:] + read(len(head), off + box_size)
 
 
-def _from_tail(tail: bytes, base: int, size: int) -> Mp4Index:
+def _from_tail(tail: bytes, base: int, size: int) -> bytes:
     off = 0
     while off + 8 <= len(tail):
         box_size, typ = _box_header(tail[off:off + 16], base + off, size)
         if typ == b"moov":
-            return Mp4Index.parse_moov(tail[off:off + box_size])
+            if box_size > MAX_MOOV:
+                raise Mp4Bounds("its moov box is implausibly large")
+            return tail[off:off + box_size]
         off += box_size
     raise Mp4Error("no moov box")

@@ -27,10 +27,35 @@ from app.dataset import layout as L
 from app.dataset.errors import DatasetError
 from app.dataset.features import DEFAULT_FEATURES, check_features, video_keys
 from app.dataset.video import FrameDecoder
-from app.dataset.mp4_index import Mp4Error, Mp4Index, load_index
+from app.dataset.mp4_index import Mp4Bounds, Mp4Error, Mp4Index, load_index
 
 log = logging.getLogger(__name__)
 FRAMES_AHEAD = 3       # samples a frame-threaded decoder reads past the frame it returns
+MAX_META_BYTES = 16 * 1024 * 1024   # info.json, stats.json: far above any real dataset's
+# Fewest bytes a real parquet row takes (each row has a unique int64 index; an episodes row its
+# indices, tasks and timestamps): a footer claiming more rows than its file can hold is hostile.
+MIN_DATA_ROW_BYTES, MIN_EPISODE_ROW_BYTES = 0.25, 4
+
+
+def read_capped(f, what: str, cap: int = MAX_META_BYTES) -> bytes:
+    """The whole of a metadata file, refused when larger than `cap` (read no further than cap + 1)."""
+    data = f.read(cap + 1)
+    if len(data) > cap:
+        raise DatasetError(f"{what} is larger than {cap // (1024 * 1024)} MB; a real one is a few KB. "
+                           "Refusing to read it (corrupt or hostile dataset)")
+    return data
+
+
+def check_rows(rel: str, pf: pq.ParquetFile, size: int, most: int, min_row_bytes: float) -> int:
+    """Rows the footer of `rel` claims, checked against its file size and what the metadata allows,
+    before anything is read (a tiny file can claim millions of rows)."""
+    rows = pf.metadata.num_rows
+    if rows < 0 or rows > most:
+        raise DatasetError(f"{rel}: its footer claims {rows} rows; the dataset's metadata allows at most {most}")
+    if rows > size / min_row_bytes + 64:
+        raise DatasetError(f"{rel}: its footer claims {rows} rows in a file of {size} bytes; "
+                           "that cannot be real (corrupt or hostile file)")
+    return rows
 
 
 @dataclass
@@ -84,6 +109,15 @@ def load_info(info: dict) -> dict:
     if video_keys(features):
         L.check_template(info.get("video_path") or "", "video_path", {"video_key", "chunk_index", "file_index"})
     return info
+
+
+def unreadable(rel: str, f, exc: BaseException) -> Exception:
+    """The error to raise for a parquet file pyarrow could not read: what the remote file saw (the
+    Hub busy, a cut connection: pyarrow hides it behind its own message) when it saw something."""
+    seen = getattr(f, "failure", None)
+    if seen is not None:
+        return seen
+    return DatasetError(f"{rel} is not a readable parquet file: {str(exc)[:300]}")
 
 
 class DatasetReader:
@@ -140,16 +174,18 @@ class DatasetReader:
     def _json(self, rel: str) -> dict:
         try:
             with self.open(rel) as f:
-                return json.loads(f.read())
-        except ValueError as exc:
-            raise DatasetError(f"{rel} is not valid JSON: {exc}") from exc
+                return json.loads(read_capped(f, rel))
+        except (ValueError, RecursionError) as exc:
+            raise DatasetError(f"{rel} is not valid JSON: {str(exc)[:200]}") from None
 
-    def _parquet(self, rel: str, columns=None) -> pa.Table:
-        try:
-            with self.open(rel) as f:
-                return pq.read_table(f, columns=columns)
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise DatasetError(f"{rel} is not a readable parquet file: {exc}") from exc
+    def _parquet(self, rel: str, columns=None, most_rows: int = L.MAX_EPISODES) -> pa.Table:
+        with self.open(rel) as f:
+            try:
+                pf = pq.ParquetFile(f)
+                check_rows(rel, pf, f.seek(0, 2), most_rows, MIN_EPISODE_ROW_BYTES)
+                return pf.read(columns=columns)
+            except (pa.ArrowException, OSError) as exc:
+                raise unreadable(rel, f, exc) from None
 
     def glob(self, pattern: str) -> list[str]:
         """Relative paths matching a pattern under the root, in lexicographic order (as lerobot)."""
@@ -161,7 +197,7 @@ class DatasetReader:
     def _tasks(self) -> list[str]:
         if self.info.get("total_tasks", 0) == 0 and not self.fs.exists(self.path(L.TASKS_PATH)):
             return []
-        t = self._parquet(L.TASKS_PATH)
+        t = self._parquet(L.TASKS_PATH, most_rows=self.info.get("total_tasks", 0) + 1000)
         if "task" not in t.column_names or "task_index" not in t.column_names:
             raise DatasetError("meta/tasks.parquet needs columns task_index and task")
         order = t.column("task_index").to_pylist()
@@ -171,15 +207,18 @@ class DatasetReader:
 
     def _episodes(self) -> list[EpisodeInfo]:
         out: list[EpisodeInfo] = []
+        # one more row than info.json counts: a commit is renamed in episodes-first, info.json last
+        most = self.info.get("total_episodes", 0) + 1
         for rel in self.glob("meta/episodes/*/*.parquet"):
             with self.open(rel) as f:
                 try:
                     pf = pq.ParquetFile(f)
+                    most -= check_rows(rel, pf, f.seek(0, 2), most, MIN_EPISODE_ROW_BYTES)
                     cols = [c for c in pf.schema_arrow.names if not c.startswith("stats/")]
                     self._prefetch_columns(rel, pf, range(pf.metadata.num_row_groups), cols)
                     rows = pf.read(columns=cols).to_pylist()
-                except (pa.ArrowInvalid, OSError) as exc:
-                    raise DatasetError(f"{rel} is not a readable parquet file: {exc}") from exc
+                except (pa.ArrowException, OSError) as exc:
+                    raise unreadable(rel, f, exc) from None
             for r in rows:
                 out.append(self._episode(r))
                 if len(out) > L.MAX_EPISODES:
@@ -216,6 +255,8 @@ class DatasetReader:
         with self.open(ep.data_file) as f:
             try:
                 pf = pq.ParquetFile(f)
+                check_rows(ep.data_file, pf, f.seek(0, 2), self.info.get("total_frames", 0) + ep.length,
+                           MIN_DATA_ROW_BYTES)
                 md = pf.metadata
                 idx_col = pf.schema_arrow.get_field_index("index")
                 groups = []
@@ -226,8 +267,8 @@ class DatasetReader:
                 columns_read = columns and list(dict.fromkeys(columns + ["index"]))
                 self._prefetch_columns(ep.data_file, pf, groups, columns_read)
                 table = pf.read_row_groups(groups, columns=columns_read)
-            except (pa.ArrowInvalid, OSError) as exc:
-                raise DatasetError(f"{ep.data_file} is not a readable parquet file: {exc}") from exc
+            except (pa.ArrowException, OSError) as exc:
+                raise unreadable(ep.data_file, f, exc) from None
         idx = table.column("index")
         if table.num_rows != ep.length or idx[0].as_py() != ep.from_index:
             mask = pc.and_(pc.greater_equal(idx, ep.from_index), pc.less(idx, ep.to_index))
@@ -237,11 +278,10 @@ class DatasetReader:
         return table.select(columns) if columns else table
 
     # ---------------------------------------------------------------- frames
-    def _index(self, rel: str) -> Mp4Index | None:
-        """A camera file's sample table, to plan its byte ranges; only for a filesystem that
-        prefetches (None otherwise, or when the file is not an mp4 this can index)."""
-        if not hasattr(self.fs, "prefetch"):
-            return None
+    def check_video(self, rel: str) -> Mp4Index | None:
+        """A camera file's sample table, read once, checked against the file's size before any
+        decoder opens it (FFmpeg would allocate an entry per claimed sample); also plans byte ranges
+        over a remote filesystem. None when this parser cannot index the file (FFmpeg still may)."""
         with self._dlock:
             if rel in self._indexes:
                 return self._indexes[rel]
@@ -253,6 +293,8 @@ class DatasetReader:
                 return f.read(b - a)
             try:
                 index = load_index(read, size)
+            except Mp4Bounds as exc:
+                raise DatasetError(f"{rel}: {exc}; refusing to decode it (corrupt or hostile file)") from None
             except Mp4Error as exc:
                 log.info("%s: no sample table (%s); reading it without a plan", rel, exc)
                 index = None
@@ -262,30 +304,57 @@ class DatasetReader:
     def _video_file(self, ref: VideoSegmentRef, t0: float, t1: float, opening: bool):
         """Fetch the bytes decoding [t0, t1) of a segment reads (remote only), in parallel requests
         without waiting; returns (the pending requests, the extent to keep read-ahead in)."""
-        index = self._index(ref.path)
-        if index is None:
+        index = self.check_video(ref.path)
+        if index is None or not hasattr(self.fs, "prefetch"):
             return [], None
         ranges = index.span(t0, t1, after=FRAMES_AHEAD) + (index.opening() if opening else [])
         return self._prefetch(ref.path, ranges, wait=False), index.extent(ref.from_ts, ref.to_ts)
 
-    def _open_video(self, rel: str, window):
+    def frame_shape(self, video_key: str) -> tuple[int, int, int]:
+        h, w, c = self.features[video_key]["shape"]
+        return h, w, 3 if c in (1, 3) else c
+
+    def check_frame(self, rel: str, video_key: str, img: np.ndarray) -> np.ndarray:
+        """A decoded frame must have the camera's shape from info.json: anything else is an error."""
+        want = self.frame_shape(video_key)
+        if img.shape != want:
+            raise DatasetError(f"{rel}: frames are {img.shape[1]}x{img.shape[0]}, but {video_key} is "
+                               f"{want[1]}x{want[0]} in info.json (a different video was put in its place?)")
+        return img
+
+    def check_stream(self, rel: str, video_key: str, width: int, height: int) -> None:
+        """Refuse a video whose frame size is not the camera's before decoding a frame of it."""
+        want = self.frame_shape(video_key)
+        if (height, width) != want[:2]:
+            raise DatasetError(f"{rel}: the video is {width}x{height}, but {video_key} is {want[1]}x{want[0]} "
+                               "in info.json (a different video was put in its place?)")
+
+    def _open_video(self, rel: str, window, video_key: str):
+        self.check_video(rel)
         f = self.open(rel)
         if hasattr(f, "partial_reads"):     # PyAV takes short reads: never wait for unplanned bytes
             f.partial_reads, f.window = True, window
         try:
-            return FrameDecoder(f, rel), f
+            dec = FrameDecoder(f, rel)
+            try:
+                cc = dec.stream.codec_context
+                self.check_stream(rel, video_key, cc.width, cc.height)
+            except BaseException:
+                dec.close()
+                raise
+            return dec, f
         except BaseException:
             f.close()
             raise
 
-    def _decoder(self, rel: str, window) -> tuple[FrameDecoder, object]:
+    def _decoder(self, rel: str, window, video_key: str) -> tuple[FrameDecoder, object]:
         """The frame-by-time decoder of a camera file; the caller holds the file's lock."""
         entry = self._decoders.get(rel)
         if entry is None:
             with self._dlock:
                 if len(self._decoders) >= 8:
                     self._evict_one()
-            entry = self._open_video(rel, window)
+            entry = self._open_video(rel, window, video_key)
             with self._dlock:
                 self._decoders[rel] = entry
         elif hasattr(entry[1], "window"):
@@ -321,8 +390,8 @@ class DatasetReader:
             pending, window = self._video_file(ref, t, t + 0.5 / self.fps, ref.path not in self._decoders)
             for p in pending:
                 p.result()
-            dec, _ = self._decoder(ref.path, window)
-            return dec.frame_at(t)
+            dec, _ = self._decoder(ref.path, window, video_key)
+            return self.check_frame(ref.path, video_key, dec.frame_at(t))
 
     def iter_frames(self, e: int, video_key: str, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
         """Frames start..stop-1 of an episode, decoded sequentially (its own decoder, thread-safe).
@@ -341,7 +410,7 @@ class DatasetReader:
     def _decode_run(self, e, video_key, start, stop, t0, t1, pending, window) -> Iterator[np.ndarray]:
         ref = self.episodes[e].videos[video_key]
         try:
-            dec, f = self._open_video(ref.path, window)
+            dec, f = self._open_video(ref.path, window, video_key)
         except BaseException:
             for p in pending:
                 p.cancel()
@@ -352,7 +421,7 @@ class DatasetReader:
                 expect = self.frame_time(e, video_key, n)
                 if abs(t - expect) > 1e-4:
                     raise DatasetError(f"{ref.path}: frame {n} of episode {e} at {t:.6f} s, expected {expect:.6f} s")
-                yield img
+                yield self.check_frame(ref.path, video_key, img)
                 n += 1
             if n != stop:
                 raise DatasetError(f"{ref.path}: episode {e} ends after {n} frames, expected {stop}")

@@ -107,8 +107,8 @@ class DatasetWriter:
         return cls(root, {}, video)  # video None: keep encoding as the dataset was encoded so far
 
     def _load(self) -> None:
-        from app.dataset.reader import load_info  # shared validation of info.json
-        self.info = load_info(json.loads((self.root / L.INFO_PATH).read_text()))
+        from app.dataset.reader import load_info, read_capped  # shared validation of info.json
+        self.info = load_info(self._meta_json(L.INFO_PATH, read_capped))
         self.features = self.info["features"]
         self.fps = self.info["fps"]
         self.tasks: list[str] = []
@@ -116,7 +116,7 @@ class DatasetWriter:
             self.tasks = [str(t) for t in pq.read_table(self.root / L.TASKS_PATH).column("task").to_pylist()]
         self.stats = {}
         if (self.root / L.STATS_PATH).exists():
-            self.stats = from_json(json.loads((self.root / L.STATS_PATH).read_text()))
+            self.stats = from_json(self._meta_json(L.STATS_PATH, read_capped))
         try:
             self.commits = json.loads((self.root / L.COMMITS_PATH).read_text())
         except (OSError, ValueError):
@@ -128,6 +128,13 @@ class DatasetWriter:
         if self.info["total_episodes"] and (self._last is None or
                                             self._last["episode_index"] != self.info["total_episodes"] - 1):
             raise DatasetError("meta/episodes does not end with the last episode of info.json")
+
+    def _meta_json(self, rel: str, read_capped):
+        try:
+            with open(dataset_path(self.root, rel), "rb") as f:
+                return json.loads(read_capped(f, rel))
+        except (ValueError, RecursionError) as exc:
+            raise DatasetError(f"{rel} is not valid JSON: {str(exc)[:200]}") from None
 
     def close(self) -> None:
         self._flock.release()

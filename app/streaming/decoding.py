@@ -29,14 +29,24 @@ TOLERANCE_S = 1e-4
 
 
 class _OpenVideo:
-    def __init__(self, reader: DatasetReader, rel: str, pool: ThreadPoolExecutor | None = None):
+    def __init__(self, reader: DatasetReader, rel: str, pool: ThreadPoolExecutor | None = None,
+                 video_key: str | None = None):
         self.rel = rel
+        self.reader, self.video_key = reader, video_key
+        reader.check_video(rel)          # a sample table claiming more than the file holds: refused
         self._file = wrap_remote(reader.open(rel), reader.fs, rel, pool)
         try:
             self.container = av.open(self._file)
             self.stream = self.container.streams.video[0]
-        except (av.FFmpegError, IndexError) as exc:
+            if video_key is not None:    # a different-size video in the camera's place: refused
+                cc = self.stream.codec_context
+                reader.check_stream(rel, video_key, cc.width, cc.height)
+        except (av.FFmpegError, IndexError, DatasetError) as exc:
+            if hasattr(self, "container"):
+                self.container.close()
             self._file.close()
+            if isinstance(exc, DatasetError):
+                raise
             raise DatasetError(f"cannot open video {rel}: {exc}") from exc
         self.stream.thread_type = "AUTO"
         self.tb = self.stream.time_base
@@ -76,7 +86,8 @@ class _OpenVideo:
                 raise DatasetError(f"{self.rel}: {what} has no frame {n} at {want:.6f} s "
                                    f"(next is at {ft:.6f} s; tolerance 1e-4 s)")
             self.next_t = want + 1.0 / fps
-            yield frame.to_ndarray(format="rgb24")
+            img = frame.to_ndarray(format="rgb24")
+            yield img if self.video_key is None else self.reader.check_frame(self.rel, self.video_key, img)
 
 
 class EpisodeVideos:
@@ -97,7 +108,7 @@ class EpisodeVideos:
         if v is None:
             while len(files) >= self.open_per_camera:
                 files.popitem(last=False)[1].close()
-            v = files[rel] = _OpenVideo(self.reader, rel, self._pool)
+            v = files[rel] = _OpenVideo(self.reader, rel, self._pool, key)
             self.opened += 1
         files.move_to_end(rel)
         return v
