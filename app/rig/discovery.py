@@ -101,3 +101,79 @@ def probe_servos(port: str, ids=range(1, 7), timeout: float = 0.1) -> tuple[list
         return [], f"no servo answers on {port} (power supply on? 1,000,000 baud?)"
     missing = sorted(set(ids) - set(found))
     return found, (f"servos {found} answer" + (f"; missing {missing}" if missing else " - all six found"))
+
+
+# -- find-port: which port disappears when the cable is pulled (as lerobot-find-port) ------------------
+def port_names(pattern: str | None = None) -> set[str]:
+    """The serial ports present: lerobot-find-port's list (/dev/tty* on Linux and macOS, pyserial's list
+    on Windows), or the paths matching `pattern`."""
+    if pattern:
+        return set(glob.glob(pattern))
+    if os.name == "nt":
+        return {p.device for p in list_ports.comports()}
+    return set(glob.glob("/dev/tty*"))
+
+
+def stable_name(device: str) -> str | None:
+    return _stable_names("/dev/serial/by-id").get(os.path.realpath(device))
+
+
+# -- find-cameras: each video device with the sizes and rates it accepts ------------------------------
+PROBE_SIZES = ((320, 240), (640, 480), (800, 600), (1280, 720), (1920, 1080))
+PROBE_RATES = (5, 10, 15, 20, 25, 30, 60)
+
+
+@dataclass(frozen=True)
+class CameraModes:
+    device: str
+    name: str
+    modes: tuple[tuple[int, int, float], ...]  # (width, height, fps)
+    error: str = ""
+
+    def lines(self) -> list[str]:
+        head = f"{self.device}  {self.name}"
+        if self.error:
+            return [head, f"    {self.error}"]
+        by_size: dict[tuple[int, int], list[float]] = {}
+        for w, h, fps in self.modes:
+            by_size.setdefault((w, h), []).append(fps)
+        return [head] + [f"    {w}x{h} @ " + ", ".join(f"{r:g}" for r in sorted(set(rates))) + " fps"
+                         for (w, h), rates in sorted(by_size.items())]
+
+
+def probe_video_file(path: str) -> CameraModes:
+    import av
+
+    try:
+        with av.open(path) as c:
+            s = c.streams.video[0]
+            rate = float(s.average_rate or s.guessed_rate or 0)
+            return CameraModes(path, f"video file ({s.codec_context.name})", ((s.width, s.height, rate),))
+    except (av.error.FFmpegError, OSError, IndexError) as exc:
+        return CameraModes(path, "video file", (), f"cannot be read: {exc}")
+
+
+def probe_camera(device: str, name: str = "") -> CameraModes:
+    """Asks the driver for each common size and rate through OpenCV and keeps what it grants (the V4L2
+    driver answers a request with the nearest mode it has)."""
+    import cv2
+
+    index = device
+    real = os.path.realpath(device)
+    if real.startswith("/dev/video") and real[10:].isdigit():
+        index = int(real[10:])
+    cap = cv2.VideoCapture(index, cv2.CAP_V4L2 if isinstance(index, int) else cv2.CAP_ANY)
+    try:
+        if not cap.isOpened():
+            return CameraModes(device, name, (), "cannot be opened (busy, or not a capture device)")
+        modes = set()
+        for w, h in PROBE_SIZES:
+            cap.set(cv2.CAP_PROP_FRAME_WIDTH, w)
+            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, h)
+            got = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+            for fps in PROBE_RATES:
+                cap.set(cv2.CAP_PROP_FPS, fps)
+                modes.add((*got, round(cap.get(cv2.CAP_PROP_FPS), 2)))
+        return CameraModes(device, name, tuple(sorted(modes)))
+    finally:
+        cap.release()
