@@ -26,6 +26,7 @@ def test_fake_token_is_written_nowhere(tmp_path):
                    TELEOP_STUDIO_LOG_DIR=str(dirs["logs"]), TELEOP_STUDIO_DATA_DIR=str(dirs["data"]),
                    TELEOP_STUDIO_CACHE_DIR=str(dirs["cache"]), TELEOP_STUDIO_CONFIG_DIR=str(dirs["config"]),
                    TELEOP_STUDIO_SETTINGS=str(dirs["config"] / "settings.ini"))
+        env.pop("HF_HUB_DISABLE_XET")      # the default install, Xet fall back included
         r = subprocess.run([sys.executable, "-m", "app", "--log-level", "DEBUG", "record", "--sim", "--root", str(root),
                             "--repo-id", "studio/secret", "--task", "pick the cube", "--fps", "30", "--cameras", "1",
                             "--width", "64", "--height", "48", "--vcodec", "h264", "--episodes", "2",

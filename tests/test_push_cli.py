@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -18,6 +19,7 @@ def cli(hub, tmp_path, *args, token=TOKEN, timeout=90):
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
     env.update(hub.client_env(tmp_path / "hf_home"), QT_QPA_PLATFORM="offscreen",
                TELEOP_STUDIO_LOG_DIR=str(tmp_path / "logs"))
+    env.pop("HF_HUB_DISABLE_XET")          # the default install: Xet first, then the fall back to LFS
     if token:
         env["HF_TOKEN"] = token
     return subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, env=env, capture_output=True, text=True,
@@ -30,6 +32,8 @@ def test_push_command_then_missing_token(tmp_path):
         r = cli(hub, tmp_path, "push", str(root), "--repo-id", "studio/cli", "--private", "--tags", "so101")
         assert r.returncode == 0, r.stderr
         assert "pushed 8 changed file(s)" in r.stdout and "tag v3.0" in r.stdout
+        if importlib.util.find_spec("hf_xet"):
+            assert r.stdout.count("note: Xet storage could not be reached") == 1
         remote = remote_files(hub, "studio/cli")
         assert all(remote[k] == p.read_bytes() for k, p in committed_files(root).items())
         assert hub.repos["studio/cli"].private

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMainWindow, QMenu
 
 from app.hub.push import PushOptions
@@ -56,3 +56,23 @@ def test_install_adds_the_file_menu_action(qtbot, tmp_path):
     install(window, menu, before=quit_action)
     assert [a.text() for a in menu.actions()] == ["Push to &Hub…", "&Quit"]
     assert window.push_offer is None        # no session yet: no prompt
+
+
+def test_refused_push_offers_a_pull_request_button(qtbot, whub, tmp_path):  # noqa: F811
+    whub.add_user("hf_maintainertokenEEEEEEEEEE", "boss", orgs=["lab"])
+    PushPanel().start(PushOptions(make_dataset(tmp_path / "lab", episodes=1), "lab/shared", endpoint=whub.endpoint,
+                                  token="hf_maintainertokenEEEEEEEEEE")).done.wait(30)
+    panel = PushPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    push = panel.start(PushOptions(make_dataset(tmp_path / "ds", episodes=2), "lab/shared", endpoint=whub.endpoint))
+    qtbot.waitUntil(lambda: push.done.is_set() and not panel._timer.isActive(), timeout=20000)
+    assert panel.phase.text() == "Failed" and "pull request" in panel.message.text()
+    assert panel.pr_button.isVisible() and not panel.open_button.isEnabled()
+    qtbot.mouseClick(panel.pr_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.push is not push and panel.push.done.is_set() and not panel._timer.isActive(),
+                    timeout=20000)
+    assert panel.phase.text() == "Pushed" and panel.push.result.pr_url in panel.message.text()
+    assert panel.open_button.isEnabled() and panel.open_button.text() == "Open the pull request"
+    assert not panel.pr_button.isVisible() and "(pull request)" in panel.title.text()
+    assert len(whub.pull_requests) == 1 and "lab/shared" in panel.push.result.pr_url
