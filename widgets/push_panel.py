@@ -247,6 +247,8 @@ def offer_push(parent: QWidget, root: Path, repo_id: str, episodes: int,
             parent.push_dialog = dialog
 
     box.buttonClicked.connect(answered)
+    box.destroyed.connect(lambda *_: setattr(parent, "push_offer", None)
+                          if getattr(parent, "push_offer", None) is box else None)
     box.open()
     return box
 

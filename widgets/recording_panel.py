@@ -51,6 +51,8 @@ class RecordingPanel(QWidget):
         self.new_button = QPushButton(f"New session…  [{NEW_SESSION_KEY}]")
         self.new_button.setObjectName("rec_new")
         self.new_button.clicked.connect(self.new_session)
+        self.new_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.state_label = QLabel()
         self.state_label.setObjectName("RecordingState")
         self.hint_label = QLabel()
@@ -80,6 +82,7 @@ class RecordingPanel(QWidget):
             f.setPointSize(12)
             b.setFont(f)
             b.clicked.connect(lambda _=False, a=action: self.command(a))
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space is Start, never "press the focused button"
             grid.addWidget(b, i // 2, i % 2)
             self.buttons[action] = b
         self.health_label = QLabel("")
@@ -180,6 +183,7 @@ class RecordingPanel(QWidget):
         self.health_label.setText("Recovered: " + "; ".join(report.lines()) if not report.empty else "")
         self.warning_label.setText("")
         self.refresh()
+        self.setFocus()  # keys go to the session controls, not to the task field
         return True
 
     def _ask_recover(self, spool: Spool) -> bool:
