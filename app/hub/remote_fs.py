@@ -283,7 +283,7 @@ def _fetch_manifest(api, repo_id: str, revision: str, timeout: float) -> Manifes
 
 def _v2_message(repo_id: str, version: str) -> str:
     return (f"{repo_id} is a LeRobot {version} dataset. The studio reads v3.0 only: convert it with "
-            "lerobot's `python -m lerobot.datasets.v30.convert_dataset_v21_to_v30 "
+            "lerobot's `python -m lerobot.scripts.convert_dataset_v21_to_v30 "
             f"--repo-id={repo_id}` (or pick a revision tagged v3.0).")
 
 

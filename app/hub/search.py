@@ -67,8 +67,11 @@ def find_local(dirs: list[tuple[Path, str]], depth: int = 3) -> list[LocalDatase
 
 
 def hf_cache_dirs() -> list[Path]:
-    """Where huggingface_hub and lerobot keep downloaded datasets."""
+    """Where huggingface_hub and lerobot 0.6.1 keep datasets: the hub cache, $HF_LEROBOT_HOME (default
+    $HF_HOME/lerobot; local datasets at <owner>/<name>) and lerobot's own snapshot cache $HF_LEROBOT_HOME/hub."""
     from huggingface_hub import constants
-    dirs = [Path(constants.HF_HUB_CACHE)]
-    lerobot_home = Path(constants.HF_HOME) / "lerobot"
-    return dirs + [lerobot_home]
+
+    from app.streaming.lerobot_stream import lerobot_home
+
+    home = lerobot_home()
+    return [Path(constants.HF_HUB_CACHE), home, home / "hub"]
