@@ -1,15 +1,19 @@
-"""Datasets panel: pick a local or Hub dataset, list its episodes (filter by task), view one.
+"""Datasets panel: pick a local or Hub dataset, list its episodes (filter by task and review state),
+view one, review it (A accept, R reject, N note, M marker, J/K next/previous episode) and edit it.
 
 Local: recent folders, our recordings (app.paths.data_dir()) and the Hugging Face caches. Hub:
 search by text and author (LeRobot-tagged first) or open a repo id at a revision (default v3.0).
 Opening and searching run off the GUI thread (app.hub.qt_tasks); problems show as a message here.
+Review verdicts live in app.review (saved on every key press); edits run in widgets.edit_dialog.
+Filtering never leaves the viewer on an episode the table hides.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QListWidget, QListWidgetItem, QPushButton, QSplitter, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
@@ -23,9 +27,17 @@ from app.hub.remote_fs import DEFAULT_REVISION, open_hub_dataset
 from app.hub.search import find_local, hf_cache_dirs, search_hub
 from app.hub.tasks import TaskPool
 from app.paths import data_dir
+from app.review.exchange import DATASET_FILE, export, import_file
+from app.review.health_index import episode_health
+from app.review.state import ACCEPTED, REJECTED, STATES, ReviewState
+from widgets.edit_dialog import EditDialog
 from widgets.episode_viewer import EpisodeViewer
+from widgets.review_bar import COLOURS, ReviewBar
 
-ALL_TASKS = "All tasks"
+ALL_TASKS, ALL_STATES = "All tasks", "All states"
+COLUMNS = ["#", "task", "frames", "seconds", "review", "health"]
+REVIEW_KEYS = {Qt.Key.Key_A: "accept", Qt.Key.Key_R: "reject", Qt.Key.Key_N: "note", Qt.Key.Key_M: "marker",
+               Qt.Key.Key_J: "next", Qt.Key.Key_K: "prev"}
 RECENT_KEY, CACHE_MB_KEY, ENDPOINT_KEY = "browser/recent", "hub/cache_mb", "hub/endpoint"
 
 
@@ -40,6 +52,12 @@ class BrowserPanel(QWidget):
         self.tasks = tasks if tasks is not None else QtTasks(TaskPool(workers=4, name="datasets"), self)
         self.reader: DatasetReader | None = None
         self.title = ""
+        self.review: ReviewState | None = None
+        self.local_root: Path | None = None
+        self.hub: tuple | None = None          # (fs, repo_id, revision) of an open Hub dataset
+        self.health: dict = {}
+        self.current: int | None = None        # the episode the viewer shows
+        self.edit_dialog: EditDialog | None = None
         self.cache = RangeCache(max_bytes=int(settings.value(CACHE_MB_KEY, 2048)) * 1024 * 1024)
 
         # local tab
@@ -80,33 +98,60 @@ class BrowserPanel(QWidget):
         self.sources = QTabWidget()
         self.sources.addTab(local, "This computer")
         self.sources.addTab(hub, "Hugging Face Hub")
+        self.sources.setElideMode(Qt.TextElideMode.ElideNone)
+        self.sources.tabBar().setExpanding(False)
         # episodes
         self.status = QLabel("Pick a dataset.")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.task_filter = QComboBox()
         self.task_filter.currentIndexChanged.connect(self._fill_episodes)
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["#", "task", "frames", "seconds"])
+        self.state_filter = QComboBox()
+        self.state_filter.addItems([ALL_STATES, *STATES])
+        self.state_filter.currentIndexChanged.connect(self._fill_episodes)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.itemSelectionChanged.connect(self._episode_selected)
+        self.table.installEventFilter(self)     # review keys work from the table too
         self.viewer = EpisodeViewer(self.tasks)
         self.viewer.message.connect(self.show_message)
+        self.review_bar = ReviewBar()
+        rb = self.review_bar
+        rb.accept.connect(lambda: self.set_verdict(ACCEPTED))
+        rb.reject.connect(lambda: self.set_verdict(REJECTED))
+        rb.note_wanted.connect(self.ask_note)
+        rb.marker_wanted.connect(self.add_marker)
+        rb.next_episode.connect(lambda: self.step_episode(1))
+        rb.prev_episode.connect(lambda: self.step_episode(-1))
+        rb.text_entered.connect(self._text_entered)
+        rb.export_wanted.connect(self._export_clicked)
+        rb.import_wanted.connect(self._import_clicked)
+        rb.edit_wanted.connect(self.open_edit_dialog)
+        rb.text.installEventFilter(self)
 
         left = QWidget()
         v = QVBoxLayout(left)
         v.setContentsMargins(0, 0, 0, 0)
         v.addWidget(self.sources, 2)
         v.addWidget(self.status)
-        v.addWidget(self.task_filter)
+        filters = QHBoxLayout()
+        filters.addWidget(self.task_filter, 2)
+        filters.addWidget(self.state_filter, 1)
+        v.addLayout(filters)
         v.addWidget(self.table, 3)
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        rv.addWidget(self.viewer, 1)
+        rv.addWidget(self.review_bar)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
-        split.addWidget(self.viewer)
+        split.addWidget(right)
         split.setStretchFactor(1, 3)
         split.setSizes([440, 1060])
         layout = QVBoxLayout(self)
@@ -159,7 +204,14 @@ class BrowserPanel(QWidget):
     # -- opening -----------------------------------------------------------------------------------
     def open_local(self, root: str) -> None:
         self.show_message(f"Opening {root}…")
-        self.tasks.run(DatasetReader, root, channel="open",
+
+        def work(root):
+            from app.edit.inplace import recover_swap
+
+            recover_swap(Path(root))           # an in-place edit a crash interrupted
+            return DatasetReader(root)
+
+        self.tasks.run(work, root, channel="open",
                        on_done=lambda r: self._opened(r, Path(root).name, root),
                        on_error=lambda exc: self.show_message(explain(exc, Path(root).name)))
 
@@ -177,12 +229,21 @@ class BrowserPanel(QWidget):
 
         self.tasks.run(work, channel="open", on_error=lambda exc: self.show_message(explain(exc, repo_id)),
                        on_done=lambda res: self._opened(res[1], f"{repo_id}@{revision}", None,
-                                                        res[0].manifest.note))
+                                                        res[0].manifest.note, (res[0], repo_id, revision)))
 
-    def _opened(self, reader: DatasetReader, title: str, local_root: str | None, note: str = "") -> None:
+    def _opened(self, reader: DatasetReader, title: str, local_root: str | None, note: str = "",
+                hub: tuple | None = None) -> None:
         if self.reader is not None:
             self.reader.close()
         self.reader, self.title = reader, title
+        self.local_root, self.hub, self.current = (Path(local_root) if local_root else None), hub, None
+        try:
+            self.review = ReviewState.for_reader(reader, self.local_root, hub[1] if hub else "",
+                                                 hub[0].manifest.commit if hub else "")
+        except (OSError, ValueError) as exc:
+            self.review = ReviewState(None, fp="")
+            note = (note + "\n" if note else "") + f"The saved review could not be read ({exc}); changes are not saved."
+        self.health = episode_health(self.local_root)
         if local_root:
             recent = [local_root] + [p for p in self.recent() if p != local_root]
             self.settings.setValue(RECENT_KEY, recent[:10])
@@ -190,27 +251,56 @@ class BrowserPanel(QWidget):
         self.task_filter.clear()
         self.task_filter.addItems([ALL_TASKS] + reader.tasks)
         self.task_filter.blockSignals(False)
+        self.state_filter.blockSignals(True)
+        self.state_filter.setCurrentIndex(0)
+        self.state_filter.blockSignals(False)
         self._fill_episodes()
+        self._show_review()
         self.show_message(f"{title}: {len(reader.episodes)} episodes, {reader.fps} fps, "
                           f"cameras: {', '.join(k.removeprefix('observation.images.') for k in reader.video_keys) or 'none'}"
                           + (f"\n{note}" if note else ""))
-        if reader.episodes:
-            self.table.selectRow(0)
 
     def _fill_episodes(self) -> None:
+        """Fill the table from the filters. The viewer stays on its episode while the filter shows
+        it; otherwise the first shown episode opens, or the viewer empties when none is shown."""
         if self.reader is None:
             return
-        task = self.task_filter.currentText()
-        shown = [e for e in self.reader.episodes if task in ("", ALL_TASKS) or task in e.tasks]
+        task, state = self.task_filter.currentText(), self.state_filter.currentText()
+        shown = [e for e in self.reader.episodes if (task in ("", ALL_TASKS) or task in e.tasks)
+                 and (state in ("", ALL_STATES) or self.review is None or self.review.state(e.index) == state)]
         self.table.blockSignals(True)
         self.table.clearSelection()
         self.table.setRowCount(len(shown))
+        keep = None
         for row, e in enumerate(shown):
-            for col, value in enumerate((e.index, ", ".join(e.tasks), e.length, f"{e.length / self.reader.fps:.1f}")):
+            h = self.health.get(e.index)
+            values = (e.index, ", ".join(e.tasks), e.length, f"{e.length / self.reader.fps:.1f}",
+                      self.review.state(e.index) if self.review else "", h.text() if h else "")
+            for col, value in enumerate(values):
                 item = QTableWidgetItem(str(value))
                 item.setData(Qt.ItemDataRole.UserRole, e.index)
+                if col == 5 and h is not None and h.warning:
+                    item.setToolTip(h.warning)
+                    item.setForeground(QBrush(QColor(COLOURS["rejected"])))
                 self.table.setItem(row, col, item)
+            self._colour_row(row, values[4])
+            if e.index == self.current:
+                keep = row
+        if keep is not None:
+            self.table.selectRow(keep)
         self.table.blockSignals(False)
+        if keep is None:
+            if shown:
+                self.table.selectRow(0)
+            else:
+                self.current = None
+                self.viewer.clear("No episode matches the filter.")
+                self._show_review()
+
+    def _colour_row(self, row: int, state: str) -> None:
+        item = self.table.item(row, 4)
+        if item is not None and state in COLOURS:
+            item.setForeground(QBrush(QColor(COLOURS[state])))
 
     def shown_episodes(self) -> list[int]:
         return [self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in range(self.table.rowCount())]
@@ -225,8 +315,16 @@ class BrowserPanel(QWidget):
         """Rows and the first frame of every camera load at the same time; the viewer appears with
         the rows and finds the frames decoded (or being decoded: EpisodeFrames decodes each once)."""
         episode = EpisodeFrames(self.reader, index)
-        self.tasks.run(episode.rows, channel="episode", on_error=self.show_error,
-                       on_done=lambda rows: self.viewer.set_episode(episode, rows))
+        self.current = index
+        self._show_review()
+
+        def show(rows):
+            if self.current == index:
+                self.viewer.set_episode(episode, rows)
+                if self.review is not None:
+                    self.viewer.set_markers(self.review.get(index).markers)
+
+        self.tasks.run(episode.rows, channel="episode", on_error=self.show_error, on_done=show)
         for key in episode.cameras:
             self.tasks.run(episode.load, key, 0, channel=f"first:{key}")
 
@@ -236,6 +334,164 @@ class BrowserPanel(QWidget):
         if self.reader is not None:
             self.reader.close()
             self.reader = None
+
+    # -- review ------------------------------------------------------------------------------------
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Type.KeyPress:
+            if obj is self.review_bar.text:
+                if event.key() == Qt.Key.Key_Escape:
+                    self.review_bar.text.clear()
+                    self.viewer.setFocus()
+                    return True
+                return False
+            if event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier) \
+                    and event.key() in REVIEW_KEYS:
+                self.keyPressEvent(event)
+                return True
+        return super().eventFilter(obj, event)
+
+    def keyPressEvent(self, event) -> None:
+        action = REVIEW_KEYS.get(event.key()) if event.modifiers() == Qt.KeyboardModifier.NoModifier else None
+        if action is None:
+            super().keyPressEvent(event)
+            return
+        {"accept": lambda: self.set_verdict(ACCEPTED), "reject": lambda: self.set_verdict(REJECTED),
+         "note": self.ask_note, "marker": self.add_marker,
+         "next": lambda: self.step_episode(1), "prev": lambda: self.step_episode(-1)}[action]()
+
+    def _row_of(self, episode: int | None) -> int | None:
+        for r in range(self.table.rowCount()):
+            if self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) == episode:
+                return r
+        return None
+
+    def step_episode(self, delta: int) -> None:
+        rows = self.table.rowCount()
+        if not rows:
+            return
+        row = self._row_of(self.current)
+        row = 0 if row is None else max(0, min(rows - 1, row + delta))
+        self.table.selectRow(row)
+        self.viewer.setFocus()
+
+    def set_verdict(self, state: str) -> None:
+        if self.review is None or self.current is None:
+            return
+        try:
+            self.review.set_state(self.current, state)
+        except OSError as exc:
+            self.show_message(f"The verdict could not be saved: {exc}")
+            return
+        row = self._row_of(self.current)
+        if row is not None:
+            self.table.item(row, 4).setText(state)
+            self._colour_row(row, state)
+        self._show_review()
+        if self.state_filter.currentText() not in (ALL_STATES, state):
+            self._fill_episodes()        # the episode no longer matches: the viewer moves on
+
+    def ask_note(self) -> None:
+        if self.review is not None and self.current is not None:
+            self.review_bar.ask(("note", None), self.review.get(self.current).note)
+
+    def add_marker(self) -> None:
+        if self.review is None or self.current is None or self.viewer.episode is None:
+            return
+        frame = self.viewer.cursor
+        self.review.add_marker(self.current, frame, self.review.get(self.current).markers.get(frame, ""))
+        self.viewer.set_markers(self.review.get(self.current).markers)
+        self._show_review()
+        self.review_bar.ask(("marker", frame), self.review.get(self.current).markers.get(frame, ""))
+
+    def _text_entered(self, text: str, mode) -> None:
+        if self.review is None or self.current is None:
+            return
+        if mode[0] == "note":
+            self.review.set_note(self.current, text)
+        else:
+            self.review.add_marker(self.current, mode[1], text)
+        self._show_review()
+        self.viewer.setFocus()
+
+    def _show_review(self) -> None:
+        if self.review is None or self.reader is None:
+            return
+        v = self.review.get(self.current) if self.current is not None else None
+        self.review_bar.show_verdict(self.current, v.state if v else "", v.note if v else "", v.markers if v else {})
+        self.review_bar.show_counts(self.review.counts(len(self.reader.episodes)))
+
+    def export_review(self, path) -> Path | None:
+        if self.review is None:
+            return None
+        out = export(self.review, path)
+        inside = self.local_root is not None and Path(out).resolve().parent == self.local_root.resolve()
+        self.show_message(f"Review saved to {out}" + (" (it travels with the dataset when pushed; lerobot "
+                                                       "ignores it)" if inside else ""))
+        return out
+
+    def import_review(self, path) -> None:
+        if self.review is None:
+            return
+        try:
+            res = import_file(self.review, path)
+        except (OSError, ValueError) as exc:
+            self.show_message(str(exc))
+            return
+        self._fill_episodes()
+        self._show_review()
+        self.show_message(f"Imported {Path(path).name}: " + res.summary()
+                          + ("\nConflicting verdicts were left as they were here." if res.conflicts else ""))
+
+    def _export_clicked(self) -> None:
+        if self.review is None:
+            return
+        start = str((self.local_root or data_dir()) / DATASET_FILE)
+        path, _ = QFileDialog.getSaveFileName(self, "Export the review", start, "Review (*.json)")
+        if path:
+            self.export_review(path)
+
+    def _import_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import a review", str(self.local_root or data_dir()),
+                                              "Review (*.json)")
+        if path:
+            self.import_review(path)
+
+    # -- edits -------------------------------------------------------------------------------------
+    def _open_sources(self, others: list[str]) -> list:
+        """Fresh readers for an edit thread: this dataset first, then any others (merge)."""
+        from app.edit.source import Source, open_source
+
+        if self.hub is not None:
+            fs, repo_id, revision = self.hub
+            first = Source(DatasetReader(fs.root, fs), f"{repo_id}@{revision}", None, fs.manifest.commit)
+        else:
+            first = open_source(str(self.local_root))
+        return [first] + [open_source(o) for o in others]
+
+    def open_edit_dialog(self) -> EditDialog | None:
+        if self.reader is None:
+            return None
+        base = self.local_root.parent if self.local_root else data_dir()
+        name = (self.local_root.name if self.local_root else self.title.split("@")[0].split("/")[-1]) + "-edited"
+        out, n = base / name, 2
+        while out.exists():
+            out, n = base / f"{name}-{n}", n + 1
+        rejected = [e for e in range(len(self.reader.episodes)) if self.review and self.review.state(e) == REJECTED]
+        selected = [self.current] if self.current is not None else []
+        self.edit_dialog = EditDialog(self._open_sources, self.title, list(self.reader.features), out, rejected,
+                                      selected, self.local_root is not None, self)
+        self.edit_dialog.done_editing.connect(self._edited)
+        self.edit_dialog.show()
+        return self.edit_dialog
+
+    def _edited(self, results) -> None:
+        if self.local_root is not None and any(r.path == self.local_root for r in results):
+            self.open_local(str(self.local_root))          # edited in place: show the new content
+            return
+        recent = [str(r.path) for r in results] + [p for p in self.recent() if p not in {str(r.path) for r in results}]
+        self.settings.setValue(RECENT_KEY, recent[:10])
+        self.refresh_local()
+        self.show_message("Edited: " + "; ".join(f"{r.path} ({r.episodes} episodes)" for r in results))
 
     # -- messages ----------------------------------------------------------------------------------
     def show_message(self, text: str) -> None:

@@ -3,7 +3,8 @@
 Frames come from app.hub.episode_frames.EpisodeFrames through QtTasks: the frame under the cursor
 is requested on a per-camera channel (a newer request cancels an older one, so fast scrubbing never
 queues stale work), then a run of frames around the cursor is prefetched in the background.
-Keys: Left/Right step one frame, Home/End jump, Space plays or pauses.
+Keys: Left/Right step one frame, Home/End jump, Space plays or pauses. The title names the episode
+and its task; review markers show as lines on the plot.
 """
 
 from __future__ import annotations
@@ -63,6 +64,10 @@ class EpisodeViewer(QWidget):
         self.cursor = 0
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.views: dict[str, FrameView] = {}
+        self.title = QLabel("no episode")
+        self.title.setStyleSheet("font-weight: bold; padding: 2px")
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._marker_lines: list = []
         self.cameras = QWidget()
         self.grid = QGridLayout(self.cameras)
         self.grid.setContentsMargins(0, 0, 0, 0)
@@ -95,6 +100,7 @@ class EpisodeViewer(QWidget):
         split.setStretchFactor(1, 2)
         split.setSizes([600, 300])
         layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
         layout.addWidget(split, 1)
         layout.addLayout(controls)
         self._keys = {Qt.Key.Key_Left: lambda: self.step(-1), Qt.Key.Key_Right: lambda: self.step(1),
@@ -138,8 +144,38 @@ class EpisodeViewer(QWidget):
         self.slider.setRange(0, episode.length - 1)
         self.slider.setValue(0)
         self.slider.blockSignals(False)
+        tasks = ", ".join(episode.info.tasks) or "no task"
+        self.title.setText(f"Episode {episode.episode}  ·  {tasks}  ·  {episode.length} frames")
+        self._marker_lines = []
         self.seek(0)
         self.setFocus()
+
+    def clear(self, text: str = "no episode") -> None:
+        """Show nothing (e.g. the table filter hides every episode)."""
+        self.stop()
+        self.tasks.pool.cancel_channel("frame:")
+        self.tasks.pool.cancel_channel("prefetch:")
+        self.episode, self.cursor = None, 0
+        for v in self.views.values():
+            v.deleteLater()
+        self.views = {}
+        self.plot.clear()
+        self._marker_lines = []
+        self.title.setText(text)
+        self.readout.setText("no episode")
+
+    def set_markers(self, frames) -> None:
+        """Review markers (frame numbers) as dotted lines on the plot."""
+        for line in self._marker_lines:
+            self.plot.removeItem(line)
+        self._marker_lines = []
+        if not self.episode:
+            return
+        for f in sorted(frames):
+            line = pg.InfiniteLine(f / self.episode.fps, angle=90, pen=pg.mkPen("#f5a623", width=1,
+                                                                               style=Qt.PenStyle.DotLine))
+            self.plot.addItem(line)
+            self._marker_lines.append(line)
 
     def _plot_rows(self, rows: dict[str, np.ndarray]) -> None:
         self.plot.clear()
