@@ -101,6 +101,7 @@ def build_sim_rig(n_cameras: int = 2, width: int = 640, height: int = 480, fps: 
                                pose=lambda: last_state["pose"], hue=60 * i) for i in range(n_cameras)]
     rig = Rig(cameras, leader, follower, fps=fps, simulated=True, name="simulated SO-101")
     rig.sim_buses = buses  # for jogging the leader and injecting faults
+    rig.show_pose = lambda pose: last_state.__setitem__("pose", pose)  # what the cameras film (replay)
     _notice_replug_quickly(rig)
     for bus in buses.values():
         rig.own(bus)

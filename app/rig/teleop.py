@@ -60,11 +60,14 @@ class TeleopLoop:
         self._thread = threading.Thread(target=self._run, name="teleop", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 2.0) -> None:
+    def stop(self, timeout: float = 2.0, disconnect: bool = True) -> None:
+        """Stop the loop; unless disconnect=False (a replay takes over the follower), let go of the arms."""
         self._stop.set()
         if self._thread:
             self._thread.join(timeout)
         self._thread = None
+        if not disconnect:
+            return
         for arm in (self.follower, self.leader):
             if arm is not None and arm.connected:
                 try:
