@@ -56,4 +56,5 @@ def test_non_keyframe_cut_reencodes_only_the_head(tmp_path):
     want = list(s.iter_frames(1, "observation.images.front"))
     assert len(got) == 11
     assert max(float(np.abs(a.astype(int) - b.astype(int)).mean()) for a, b in zip(got, want)) < 8
-    assert episode_packets(r, 0, "observation.images.front")[2:] == episode_packets(s, 1, "observation.images.front")[2:]
+    front = "observation.images.front"
+    assert episode_packets(r, 0, front)[2:] == episode_packets(s, 1, front)[2:]

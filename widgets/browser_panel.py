@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QListWidget, QListWidgetItem, QPushButton, QSplitter, QTableWidget,
@@ -27,17 +27,14 @@ from app.hub.remote_fs import DEFAULT_REVISION, open_hub_dataset
 from app.hub.search import find_local, hf_cache_dirs, search_hub
 from app.hub.tasks import TaskPool
 from app.paths import data_dir
-from app.review.exchange import DATASET_FILE, export, import_file
 from app.review.health_index import episode_health
 from app.review.state import ACCEPTED, REJECTED, STATES, ReviewState
-from widgets.edit_dialog import EditDialog
 from widgets.episode_viewer import EpisodeViewer
+from widgets.review_actions import ALL_STATES, ReviewActions
 from widgets.review_bar import COLOURS, ReviewBar
 
-ALL_TASKS, ALL_STATES = "All tasks", "All states"
+ALL_TASKS = "All tasks"
 COLUMNS = ["#", "task", "frames", "seconds", "review", "health"]
-REVIEW_KEYS = {Qt.Key.Key_A: "accept", Qt.Key.Key_R: "reject", Qt.Key.Key_N: "note", Qt.Key.Key_M: "marker",
-               Qt.Key.Key_J: "next", Qt.Key.Key_K: "prev"}
 RECENT_KEY, CACHE_MB_KEY, ENDPOINT_KEY = "browser/recent", "hub/cache_mb", "hub/endpoint"
 
 
@@ -45,7 +42,7 @@ def create_panel(ctx) -> QWidget:
     return BrowserPanel(ctx.settings, tasks=ctx.tasks)  # the window's runner: shut down with it
 
 
-class BrowserPanel(QWidget):
+class BrowserPanel(ReviewActions, QWidget):
     def __init__(self, settings, parent: QWidget | None = None, tasks: QtTasks | None = None):
         super().__init__(parent)
         self.settings = settings
@@ -57,7 +54,7 @@ class BrowserPanel(QWidget):
         self.hub: tuple | None = None          # (fs, repo_id, revision) of an open Hub dataset
         self.health: dict = {}
         self.current: int | None = None        # the episode the viewer shows
-        self.edit_dialog: EditDialog | None = None
+        self.edit_dialog = None
         self.cache = RangeCache(max_bytes=int(settings.value(CACHE_MB_KEY, 2048)) * 1024 * 1024)
 
         # local tab
@@ -164,6 +161,10 @@ class BrowserPanel(QWidget):
         value = self.settings.value(RECENT_KEY, []) or []
         return [value] if isinstance(value, str) else list(value)
 
+    def remember(self, root: str) -> None:
+        recent = [root] + [p for p in self.recent() if p != root]
+        self.settings.setValue(RECENT_KEY, recent[:10])
+
     def refresh_local(self) -> None:
         dirs = [(Path(p), "recent") for p in self.recent() if Path(p).is_dir()]
         dirs += [(data_dir(), "recordings")] + [(d, "HF cache") for d in hf_cache_dirs() if d.is_dir()]
@@ -245,8 +246,7 @@ class BrowserPanel(QWidget):
             note = (note + "\n" if note else "") + f"The saved review could not be read ({exc}); changes are not saved."
         self.health = episode_health(self.local_root)
         if local_root:
-            recent = [local_root] + [p for p in self.recent() if p != local_root]
-            self.settings.setValue(RECENT_KEY, recent[:10])
+            self.remember(local_root)
         self.task_filter.blockSignals(True)
         self.task_filter.clear()
         self.task_filter.addItems([ALL_TASKS] + reader.tasks)
@@ -334,164 +334,6 @@ class BrowserPanel(QWidget):
         if self.reader is not None:
             self.reader.close()
             self.reader = None
-
-    # -- review ------------------------------------------------------------------------------------
-    def eventFilter(self, obj, event) -> bool:
-        if event.type() == QEvent.Type.KeyPress:
-            if obj is self.review_bar.text:
-                if event.key() == Qt.Key.Key_Escape:
-                    self.review_bar.text.clear()
-                    self.viewer.setFocus()
-                    return True
-                return False
-            if event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier) \
-                    and event.key() in REVIEW_KEYS:
-                self.keyPressEvent(event)
-                return True
-        return super().eventFilter(obj, event)
-
-    def keyPressEvent(self, event) -> None:
-        action = REVIEW_KEYS.get(event.key()) if event.modifiers() == Qt.KeyboardModifier.NoModifier else None
-        if action is None:
-            super().keyPressEvent(event)
-            return
-        {"accept": lambda: self.set_verdict(ACCEPTED), "reject": lambda: self.set_verdict(REJECTED),
-         "note": self.ask_note, "marker": self.add_marker,
-         "next": lambda: self.step_episode(1), "prev": lambda: self.step_episode(-1)}[action]()
-
-    def _row_of(self, episode: int | None) -> int | None:
-        for r in range(self.table.rowCount()):
-            if self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) == episode:
-                return r
-        return None
-
-    def step_episode(self, delta: int) -> None:
-        rows = self.table.rowCount()
-        if not rows:
-            return
-        row = self._row_of(self.current)
-        row = 0 if row is None else max(0, min(rows - 1, row + delta))
-        self.table.selectRow(row)
-        self.viewer.setFocus()
-
-    def set_verdict(self, state: str) -> None:
-        if self.review is None or self.current is None:
-            return
-        try:
-            self.review.set_state(self.current, state)
-        except OSError as exc:
-            self.show_message(f"The verdict could not be saved: {exc}")
-            return
-        row = self._row_of(self.current)
-        if row is not None:
-            self.table.item(row, 4).setText(state)
-            self._colour_row(row, state)
-        self._show_review()
-        if self.state_filter.currentText() not in (ALL_STATES, state):
-            self._fill_episodes()        # the episode no longer matches: the viewer moves on
-
-    def ask_note(self) -> None:
-        if self.review is not None and self.current is not None:
-            self.review_bar.ask(("note", None), self.review.get(self.current).note)
-
-    def add_marker(self) -> None:
-        if self.review is None or self.current is None or self.viewer.episode is None:
-            return
-        frame = self.viewer.cursor
-        self.review.add_marker(self.current, frame, self.review.get(self.current).markers.get(frame, ""))
-        self.viewer.set_markers(self.review.get(self.current).markers)
-        self._show_review()
-        self.review_bar.ask(("marker", frame), self.review.get(self.current).markers.get(frame, ""))
-
-    def _text_entered(self, text: str, mode) -> None:
-        if self.review is None or self.current is None:
-            return
-        if mode[0] == "note":
-            self.review.set_note(self.current, text)
-        else:
-            self.review.add_marker(self.current, mode[1], text)
-        self._show_review()
-        self.viewer.setFocus()
-
-    def _show_review(self) -> None:
-        if self.review is None or self.reader is None:
-            return
-        v = self.review.get(self.current) if self.current is not None else None
-        self.review_bar.show_verdict(self.current, v.state if v else "", v.note if v else "", v.markers if v else {})
-        self.review_bar.show_counts(self.review.counts(len(self.reader.episodes)))
-
-    def export_review(self, path) -> Path | None:
-        if self.review is None:
-            return None
-        out = export(self.review, path)
-        inside = self.local_root is not None and Path(out).resolve().parent == self.local_root.resolve()
-        self.show_message(f"Review saved to {out}" + (" (it travels with the dataset when pushed; lerobot "
-                                                       "ignores it)" if inside else ""))
-        return out
-
-    def import_review(self, path) -> None:
-        if self.review is None:
-            return
-        try:
-            res = import_file(self.review, path)
-        except (OSError, ValueError) as exc:
-            self.show_message(str(exc))
-            return
-        self._fill_episodes()
-        self._show_review()
-        self.show_message(f"Imported {Path(path).name}: " + res.summary()
-                          + ("\nConflicting verdicts were left as they were here." if res.conflicts else ""))
-
-    def _export_clicked(self) -> None:
-        if self.review is None:
-            return
-        start = str((self.local_root or data_dir()) / DATASET_FILE)
-        path, _ = QFileDialog.getSaveFileName(self, "Export the review", start, "Review (*.json)")
-        if path:
-            self.export_review(path)
-
-    def _import_clicked(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import a review", str(self.local_root or data_dir()),
-                                              "Review (*.json)")
-        if path:
-            self.import_review(path)
-
-    # -- edits -------------------------------------------------------------------------------------
-    def _open_sources(self, others: list[str]) -> list:
-        """Fresh readers for an edit thread: this dataset first, then any others (merge)."""
-        from app.edit.source import Source, open_source
-
-        if self.hub is not None:
-            fs, repo_id, revision = self.hub
-            first = Source(DatasetReader(fs.root, fs), f"{repo_id}@{revision}", None, fs.manifest.commit)
-        else:
-            first = open_source(str(self.local_root))
-        return [first] + [open_source(o) for o in others]
-
-    def open_edit_dialog(self) -> EditDialog | None:
-        if self.reader is None:
-            return None
-        base = self.local_root.parent if self.local_root else data_dir()
-        name = (self.local_root.name if self.local_root else self.title.split("@")[0].split("/")[-1]) + "-edited"
-        out, n = base / name, 2
-        while out.exists():
-            out, n = base / f"{name}-{n}", n + 1
-        rejected = [e for e in range(len(self.reader.episodes)) if self.review and self.review.state(e) == REJECTED]
-        selected = [self.current] if self.current is not None else []
-        self.edit_dialog = EditDialog(self._open_sources, self.title, list(self.reader.features), out, rejected,
-                                      selected, self.local_root is not None, self)
-        self.edit_dialog.done_editing.connect(self._edited)
-        self.edit_dialog.show()
-        return self.edit_dialog
-
-    def _edited(self, results) -> None:
-        if self.local_root is not None and any(r.path == self.local_root for r in results):
-            self.open_local(str(self.local_root))          # edited in place: show the new content
-            return
-        recent = [str(r.path) for r in results] + [p for p in self.recent() if p not in {str(r.path) for r in results}]
-        self.settings.setValue(RECENT_KEY, recent[:10])
-        self.refresh_local()
-        self.show_message("Edited: " + "; ".join(f"{r.path} ({r.episodes} episodes)" for r in results))
 
     # -- messages ----------------------------------------------------------------------------------
     def show_message(self, text: str) -> None:

@@ -30,7 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         if src:
             q.add_argument("src", metavar="SRC", help="dataset folder or Hub repo id owner/name[@revision]")
         q.add_argument("--out", type=Path, help="new output folder")
-        q.add_argument("--in-place", action="store_true", help="replace SRC itself (local folders only; crash-safe swap)")
+        q.add_argument("--in-place", action="store_true",
+                       help="replace SRC itself (local folders only; crash-safe swap)")
         q.add_argument("--push", metavar="REPO_ID", help="push the result to this Hub dataset repo")
         q.add_argument("--revision", help="revision of a Hub SRC (default v3.0)")
         q.add_argument("--quiet", action="store_true", help="no progress line")

@@ -78,7 +78,8 @@ class DataOut:
             size = self.handle.tell()
             if self.rows and size + size / self.rows * n >= self.limit:
                 self.close()
-                self.chunk, self.file = L.next_file(self.chunk, self.file, self.info.get("chunks_size", L.DEFAULT_CHUNKS_SIZE))
+                per_chunk = self.info.get("chunks_size", L.DEFAULT_CHUNKS_SIZE)
+                self.chunk, self.file = L.next_file(self.chunk, self.file, per_chunk)
         if self.writer is None:
             if self.chunk < 0:
                 self.chunk, self.file = 0, 0

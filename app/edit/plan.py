@@ -57,7 +57,8 @@ def parse_episode_list(text: str, total: int) -> list[int]:
             raise EditError(f"{part!r} is not an episode number or range (use e.g. 5,150,299 or 10-19)") from None
     bad = sorted(e for e in out if not 0 <= e < total)
     if bad:
-        raise EditError(f"episode(s) {', '.join(map(str, bad[:5]))} do not exist: the dataset has episodes 0-{total - 1}")
+        raise EditError(f"episode(s) {', '.join(map(str, bad[:5]))} do not exist: "
+                        f"the dataset has episodes 0-{total - 1}")
     return sorted(out)
 
 
