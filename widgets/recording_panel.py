@@ -99,6 +99,8 @@ class RecordingPanel(QWidget):
         self.trash_button.clicked.connect(self.trash_last)
         self.undo_button = QPushButton("Undo trash")
         self.undo_button.clicked.connect(self.undo_trash)
+        for b in (self.trim_button, self.trash_button, self.undo_button):
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
         top = QHBoxLayout()  # the dataset's name and New session stay at the top, always visible
         top.addWidget(self.dataset_label, 1)
@@ -214,8 +216,11 @@ class RecordingPanel(QWidget):
     def trim_last(self) -> None:
         try:
             self.studio.trim_held(self.head.value(), self.tail.value())
+            self.health_label.setText(f"Last take trimmed: {self.head.value():g} s cut from its head, "
+                                      f"{self.tail.value():g} s from its tail.")
         except StudioError as exc:
             QMessageBox.warning(self, "Cannot trim", str(exc))
+        self.setFocus()  # the arrow keys are Next / Re-record again, not the spin boxes' cursor
 
     def trash_last(self) -> None:
         self._trashed = self.studio.trash_held() or self._trashed
