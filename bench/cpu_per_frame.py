@@ -1,0 +1,325 @@
+"""CPU per camera-frame of the whole recording pipeline, against a bare PyAV encode of the same frames.
+
+    .venv/bin/python bench/cpu_per_frame.py [--episodes 4 --episode-s 20 --reset-s 2 --rounds 3]
+                                           [--cameras 2 --width 640 --height 480] [--no-lerobot]
+
+Pipeline: the simulated rig (servo buses, teleop loop) with camera-like cameras (bench/camera_like.py),
+a recording session (spool), the encode queue (encode, decode-back verify, commit), from the first
+Start until the last take is committed. Bare: PyAV's plain encode loop over the same camera-like frames
+(SVT-AV1 lp=1 and the pipeline's settings: preset 12, crf 30, g 2), the frames made beforehand.
+Each round runs the pipeline then the bare encode (the order alternates); the ratio is the median of
+the rounds' ratios, as only same-run ratios mean anything on a host whose speed varies.
+
+CPU is counted three ways per camera-frame:
+- whole machine: /proc/stat busy time (user, nice, system, irq, softirq, steal), so the kernel's
+  writeback of the raw spool counts, less the machine's background rate measured for 2 s just before
+  (other jobs on a shared machine; the figure is only as steady as they are);
+- process tree: this process and every child (encoders via the forkserver, simulated servos);
+- where it goes: per thread of this process and per kind of child, and per-frame costs measured alone
+  (camera-like frame generation, spool write and read, verify decode).
+
+With the `make compat` venv (lerobot 0.6.1) present, the same camera-like frames are recorded by
+lerobot's LeRobotDataset with streaming_encoding (same codec settings, paced at the fps) and that
+per-frame figure is printed too; without it the row says "not measured".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+try:
+    import psutil
+except ImportError:  # bench/lerobot_record_cpu.py, in the compat venv, uses only the /proc helpers
+    psutil = None
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from bench.camera_like import CameraLikeClip, build_bench_rig  # noqa: E402
+
+TICK = os.sysconf("SC_CLK_TCK")
+COMPAT_PY = Path("/root/.cache/teleop-studio/lerobot-compat-venv/bin/python")
+
+
+def machine_busy_s() -> float:
+    f = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = f
+    return (user + nice + system + irq + softirq + steal) / TICK
+
+
+def background_rate(seconds: float = 2.0) -> float:
+    """Cores' worth of CPU the rest of the machine uses while this bench idles."""
+    b0, t0 = machine_busy_s(), time.monotonic()
+    time.sleep(seconds)
+    return (machine_busy_s() - b0) / (time.monotonic() - t0)
+
+
+def _total(p: psutil.Process) -> float:
+    t = p.cpu_times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def _kind(p: psutil.Process) -> str:
+    try:
+        cmd = " ".join(p.cmdline())
+    except psutil.Error:
+        return "gone"
+    if p.pid == os.getpid():
+        return "studio process"
+    if "forkserver" in cmd:
+        return "encoders (forkserver children: encode + verify)"
+    if "sim_servo" in cmd:
+        return "simulated servos"
+    return "other children"
+
+
+def tree_snapshot() -> dict[int, tuple[str, float]]:
+    """CPU so far of this process and each descendant, children they reaped included."""
+    me = psutil.Process()
+    out = {}
+    for p in [me, *me.children(recursive=True)]:
+        try:
+            out[p.pid] = (_kind(p), _total(p))
+        except psutil.Error:
+            pass
+    return out
+
+
+def tree_delta(a: dict, b: dict) -> dict[str, float]:
+    """Per kind. A child gone between a and b was reaped by its parent, whose total now includes it."""
+    kinds: dict[str, float] = {}
+    for pid in set(a) | set(b):
+        kind = (b.get(pid) or a.get(pid))[0]
+        kinds[kind] = kinds.get(kind, 0.0) + (b[pid][1] if pid in b else 0.0) - (a[pid][1] if pid in a else 0.0)
+    return kinds
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU so far of each live Python thread of this process, by name (numbers stripped)."""
+    out: dict[str, float] = {}
+    for t in threading.enumerate():
+        try:
+            f = Path(f"/proc/self/task/{t.native_id}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, TypeError):
+            continue
+        name = "".join(c for c in t.name if not c.isdigit()).strip("-_ ") or "thread"
+        out[name] = out.get(name, 0.0) + (int(f[11]) + int(f[12])) / TICK
+    return out
+
+
+def run_pipeline(a, tmp: Path, k: int) -> dict:
+    from app.encoding.workers import EncodeWorkers
+    from app.recording.config import SessionConfig
+    from app.studio import open_recording
+
+    rig = build_bench_rig("camera-like", a.cameras, a.width, a.height, a.fps)
+    cfg = SessionConfig(root=tmp / f"ds{k}", repo_id="bench/cpu", task="pick the cube", fps=a.fps,
+                        episodes=a.episodes, episode_time_s=a.episode_s + 2, reset_time_s=a.reset_s + 60)
+    setup = open_recording(rig, cfg)
+    s, queue = setup.session, setup.queue
+    from app.recording.session import State
+
+    s.add_observer(lambda e, d: queue.set_throttled(d == State.RECORDING) if e == "state" else None)
+    workers = EncodeWorkers(queue)
+    workers.start()
+    rig.start()
+    time.sleep(1.0)
+    bg = background_rate()
+    m0, t0, th0, w0 = machine_busy_s(), tree_snapshot(), thread_cpu(), time.monotonic()
+    takes = []
+    for ep in range(a.episodes):
+        s.start() if ep == 0 else s.skip_reset()
+        takes.append(s._current)
+        time.sleep(a.episode_s)
+        s.next() if ep < a.episodes - 1 else s.end()
+        if ep < a.episodes - 1:
+            time.sleep(a.reset_s)
+    s.wait_takes(30)
+    queue.flush()
+    queue.wait_idle(timeout=1800)
+    m1, t1, th1, w1 = machine_busy_s(), tree_snapshot(), thread_cpu(), time.monotonic()
+    rig.stop()
+    workers.stop()
+    committed = setup.writer.total_episodes
+    setup.writer.close()
+    frames = sum(c.captured for t in takes for c in t.health.cameras.values())
+    kinds = tree_delta(t0, t1)
+    threads = {n: th1[n] - th0.get(n, 0.0) for n in th1 if th1[n] - th0.get(n, 0.0) > 0.005}
+    wall = w1 - w0
+    return {"frames": frames, "wall": wall, "committed": committed, "background_cores": bg,
+            "machine_s": m1 - m0, "machine_less_bg_s": (m1 - m0) - bg * wall,
+            "tree_s": sum(kinds.values()), "kinds": kinds, "threads": threads}
+
+
+def run_bare(a, frames_per_camera: int) -> dict:
+    from app.dataset.video import VideoSettings
+    from bench.encode import bare_pyav
+
+    settings = VideoSettings(extra_options={"svtav1-params": "lp=1"})
+    n = 0
+    cpu = {"machine_s": 0.0, "machine_less_bg_s": 0.0, "tree_s": 0.0, "wall": 0.0}
+    bg = background_rate()
+    with tempfile.TemporaryDirectory(prefix="bench-cpu-bare-") as d:
+        for cam in range(a.cameras):  # the cameras' own clips (CameraLikeCamera seeds 0, 1, ...)
+            frames = CameraLikeClip(a.width, a.height, seed=cam, fps=a.fps).frames(frames_per_camera)
+            m0, c0, w0 = machine_busy_s(), _total(psutil.Process()), time.monotonic()
+            bare_pyav(frames, Path(d) / f"bare{cam}.mp4", settings, a.fps)
+            wall = time.monotonic() - w0
+            cpu["machine_s"] += machine_busy_s() - m0
+            cpu["machine_less_bg_s"] += machine_busy_s() - m0 - bg * wall
+            cpu["tree_s"] += _total(psutil.Process()) - c0
+            cpu["wall"] += wall
+            n += len(frames)
+            del frames
+    return {"frames": n, "background_cores": bg, "options": settings.options(), **cpu}
+
+
+def run_lerobot(a, frames_per_camera: int) -> dict | None:
+    """lerobot 0.6.1's LeRobotDataset with streaming_encoding, in the compat venv; None if absent."""
+    if not COMPAT_PY.exists():
+        return None
+    script = REPO / "bench" / "lerobot_record_cpu.py"
+    episodes = max(1, round(frames_per_camera / (a.fps * a.episode_s)))
+    with tempfile.TemporaryDirectory(prefix="bench-cpu-lerobot-") as d:
+        out = Path(d) / "out.json"
+        env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "HF_LEROBOT_HOME": str(Path(d) / "home")}
+        p = subprocess.run([str(COMPAT_PY), str(script), "--root", str(Path(d) / "ds"), "--episodes", str(episodes),
+                            "--episode-s", str(a.episode_s), "--reset-s", str(a.reset_s), "--cameras",
+                            str(a.cameras), "--width", str(a.width), "--height", str(a.height), "--fps", str(a.fps),
+                            "--json", str(out)], env=env, capture_output=True, text=True, timeout=3600)
+        if p.returncode != 0 or not out.exists():
+            print(f"  lerobot run failed (exit {p.returncode}): {p.stderr.strip().splitlines()[-1:]}", flush=True)
+            return None
+        return json.loads(out.read_text())
+
+
+def per_frame_costs(a) -> dict[str, float]:
+    """ms of CPU per camera-frame of the pipeline's parts, each measured alone on camera-like frames."""
+    import numpy as np
+
+    from app.dataset.video import VideoSettings, encode_segment, verify_segment
+    from app.recording.spool import Spool, SpoolWriter
+
+    n = 90
+    clip = CameraLikeClip(a.width, a.height, seed=5, fps=a.fps)
+    c0 = time.process_time()
+    frames = clip.frames(n)
+    gen = time.process_time() - c0
+    out = {"camera-like frame generation (simulator)": gen}
+    with tempfile.TemporaryDirectory(prefix="bench-cpu-parts-") as d:
+        w = SpoolWriter(Path(d), "t", a.fps, {"cam": (a.height, a.width)})
+        zero = np.zeros(6, np.float32)
+        c0 = time.process_time()
+        for i, img in enumerate(frames):
+            w.append(i, i / a.fps, zero, zero, {"cam": img})
+        spool = w.stop()
+        out["spool write (this process)"] = time.process_time() - c0
+        c0 = time.process_time()
+        for _ in Spool(spool.path).frames("cam"):
+            pass
+        out["spool read (encoder child)"] = time.process_time() - c0
+        path = Path(d) / "seg.mp4"
+        encode_segment(Spool(spool.path).frames("cam"), path, a.fps, VideoSettings(), length=n, threads=1)
+        c0 = time.process_time()
+        verify_segment(path, n, a.fps, threads=1)
+        out["verify decode (dav1d, 1 thread)"] = time.process_time() - c0
+    return {k: 1000 * v / n for k, v in out.items()}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--episodes", type=int, default=4)
+    ap.add_argument("--episode-s", type=float, default=20.0)
+    ap.add_argument("--reset-s", type=float, default=2.0)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--cameras", type=int, default=2)
+    ap.add_argument("--width", type=int, default=640)
+    ap.add_argument("--height", type=int, default=480)
+    ap.add_argument("--fps", type=int, default=30)
+    ap.add_argument("--bare-frames", type=int, default=300, help="frames per camera in each bare encode")
+    ap.add_argument("--no-lerobot", action="store_true", help="skip lerobot even if the compat venv exists")
+    a = ap.parse_args()
+
+    from PySide6.QtCore import QCoreApplication
+
+    app = QCoreApplication.instance() or QCoreApplication([])  # noqa: F841 - QThreads want one
+    print(f"cpu_per_frame: {a.cameras} camera-like cameras {a.width}x{a.height}@{a.fps}, {a.episodes} x "
+          f"{a.episode_s:g} s takes, {a.reset_s:g} s resets; {a.rounds} rounds interleaved with a bare encode; "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (shared machine: figures are noisy)",
+          flush=True)
+    ratios: dict[str, list[float]] = {"machine": [], "tree": []}
+    pipes, bares = [], []
+    with tempfile.TemporaryDirectory(prefix="bench-cpu-") as tmp:
+        for k in range(a.rounds):
+            order = ("pipeline", "bare") if k % 2 == 0 else ("bare", "pipeline")
+            got = {}
+            for what in order:
+                got[what] = run_pipeline(a, Path(tmp), k) if what == "pipeline" else run_bare(a, a.bare_frames)
+            p, b = got["pipeline"], got["bare"]
+            pipes.append(p)
+            bares.append(b)
+            pm, bm = 1000 * p["machine_less_bg_s"] / p["frames"], 1000 * b["machine_less_bg_s"] / b["frames"]
+            pt, bt = 1000 * p["tree_s"] / p["frames"], 1000 * b["tree_s"] / b["frames"]
+            ratios["machine"].append(pm / bm)
+            ratios["tree"].append(pt / bt)
+            print(f"round {k + 1}: pipeline {p['frames']} frames, {p['committed']} committed, {pm:.1f} ms/frame "
+                  f"machine (raw {1000 * p['machine_s'] / p['frames']:.1f}, background {p['background_cores']:.2f} "
+                  f"cores), {pt:.1f} tree; bare {bm:.1f} machine (raw {1000 * b['machine_s'] / b['frames']:.1f}, "
+                  f"background {b['background_cores']:.2f}), {bt:.1f} process -> {pm / bm:.2f}x machine, "
+                  f"{pt / bt:.2f}x tree", flush=True)
+    med = {k: statistics.median(v) for k, v in ratios.items()}
+    pm = statistics.median(1000 * p["machine_less_bg_s"] / p["frames"] for p in pipes)
+    bm = statistics.median(1000 * b["machine_less_bg_s"] / b["frames"] for b in bares)
+    print()
+    print(f"bare PyAV encode ({bares[0]['options']}): {bm:.2f} ms CPU per camera-frame (whole machine, median)")
+    print(f"pipeline (capture, spool, encode, verify, commit): {pm:.2f} ms CPU per camera-frame (whole machine, "
+          f"median)")
+    print(f"pipeline / bare encode, whole machine: {med['machine']:.2f}x (median of {a.rounds}: "
+          f"{', '.join(f'{x:.2f}' for x in ratios['machine'])}; target <= 1.25x)")
+    print(f"pipeline / bare encode, process tree: {med['tree']:.2f}x (median of {a.rounds}: "
+          f"{', '.join(f'{x:.2f}' for x in ratios['tree'])})")
+
+    last = pipes[len(pipes) // 2]
+    print(f"\nwhere the pipeline's CPU goes (round {len(pipes) // 2 + 1}, ms per camera-frame):")
+    per = 1000 / last["frames"]
+    for kind, s in sorted(last["kinds"].items(), key=lambda kv: -kv[1]):
+        print(f"  {kind:50s} {s * per:6.2f}")
+    print(f"  {'kernel and rest of machine (machine less bg less tree)':50s} "
+          f"{(last['machine_less_bg_s'] - last['tree_s']) * per:6.2f}")
+    print("  studio process threads:")
+    for name, s in sorted(last["threads"].items(), key=lambda kv: -kv[1]):
+        print(f"    {name:48s} {s * per:6.2f}")
+    print("  each part alone (ms per camera-frame):")
+    for name, ms in per_frame_costs(a).items():
+        print(f"    {name:48s} {ms:6.2f}")
+
+    if a.no_lerobot:
+        print("\npipeline / lerobot 0.6.1 streaming_encoding: not measured (--no-lerobot)")
+        return 0
+    lr = run_lerobot(a, a.bare_frames)
+    if lr is None:
+        why = "no compat venv (make compat)" if not COMPAT_PY.exists() else "lerobot run failed"
+        print(f"\npipeline / lerobot 0.6.1 streaming_encoding: not measured ({why})")
+        return 0
+    lm = 1000 * lr["machine_less_bg_s"] / lr["frames"]
+    lt = 1000 * lr["tree_s"] / lr["frames"]
+    print(f"\nlerobot 0.6.1 streaming_encoding ({lr['frames']} camera-frames, {lr['late_pct']:.1f} % of loop "
+          f"iterations late): {lm:.2f} ms per camera-frame whole machine, {lt:.2f} process")
+    print(f"pipeline / lerobot 0.6.1 streaming_encoding: {pm / lm:.2f}x whole machine "
+          f"({statistics.median(1000 * p['tree_s'] / p['frames'] for p in pipes) / lt:.2f}x process tree)")
+    print(f"lerobot / bare encode: {lm / bm:.2f}x whole machine")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
