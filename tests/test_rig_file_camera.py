@@ -83,3 +83,21 @@ def test_lerobot_camera_dict_syntax(clip):
                          ("[1, 2]", "expected a dict"), ("{ front: {", "not a dict like lerobot")):
         with pytest.raises(RigFlagError, match=message):
             parse_cameras(bad)
+
+
+def test_rig_setup_dialog_previews_a_video_file_and_saves_it_in_the_profile(qtbot, clip, tmp_path, monkeypatch):
+    monkeypatch.setenv("TELEOP_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
+    from app.rig import profiles
+    from widgets.rig_setup import RigSetupDialog
+
+    dlg = RigSetupDialog()
+    qtbot.addWidget(dlg)
+    dlg.add_video_file(clip)
+    qtbot.waitUntil(lambda: dlg.preview.pixmap() is not None and not dlg.preview.pixmap().isNull(), timeout=10000)
+    dlg.refresh()  # the file stays when devices are listed again
+    dlg.profile.setCurrentText("demo")
+    row = dlg.table.rowCount() - 1
+    dlg.table.cellWidget(row, 0).setChecked(True)
+    dlg.table.cellWidget(row, 2).setText("front")
+    dlg.save()
+    assert [(c.name, c.device) for c in profiles.load_profile("demo").cameras] == [("front", clip)]

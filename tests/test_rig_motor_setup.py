@@ -110,3 +110,19 @@ def test_rig_menu_offers_the_motor_setup_wizard(qtbot):
     qtbot.addWidget(w)
     install_rig_menu(w)
     assert "Set up &motors…" in [a.text() for a in w.menuBar().actions()[0].menu().actions()]
+
+
+def test_sim_bus_factory_mode_and_its_plug_command(factory, capsys, monkeypatch):
+    import io
+
+    from app.commands import sim_bus
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # started from a script: no commands typed
+    from app.rig.samples import JOINT_NAMES
+
+    assert factory.connected_motors == {6}  # the gripper first, as setup-motors asks for it
+    assert sim_bus._command(["plug", "wrist_roll", "3"], {"follower": factory}, factory, JOINT_NAMES) is False
+    assert factory.connected_motors == {5, 3}
+    args = build_parser().parse_args(["sim-bus", "--factory", "--role", "follower", "--seconds", "0.01"])
+    assert args.factory and sim_bus.run(args) == 0
+    assert "new servos, all id 1, wired: gripper" in capsys.readouterr().out

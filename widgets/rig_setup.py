@@ -132,7 +132,13 @@ class RigSetupDialog(QDialog):
         self.preview_info.setObjectName("hint")
         cams = QGroupBox("Cameras")
         cam_row = QHBoxLayout(cams)
-        cam_row.addWidget(self.table, 1)
+        table_side = QVBoxLayout()
+        table_side.addWidget(self.table, 1)
+        add_file = QPushButton("Add a video file…")
+        add_file.setToolTip("A video file plays as a camera at the fps set here, looped: for demos and teaching.")
+        add_file.clicked.connect(self._choose_video_file)
+        table_side.addWidget(add_file, alignment=Qt.AlignmentFlag.AlignLeft)
+        cam_row.addLayout(table_side, 1)
         side = QVBoxLayout()
         side.addWidget(self.preview)
         side.addWidget(self.preview_info)
@@ -169,6 +175,21 @@ class RigSetupDialog(QDialog):
                           use=device in wanted)
         if not devices:
             self.message.setText("No camera found. Plug one in and press Refresh devices.")
+
+    def _choose_video_file(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getOpenFileName(self, "Video file to use as a camera", "",
+                                              "Videos (*.mp4 *.mkv *.avi *.mov *.webm);;All files (*)")
+        if path:
+            self.add_video_file(path)
+
+    def add_video_file(self, path: str) -> None:
+        """A row for a video file, ticked; it stays through Refresh devices."""
+        label = f"{path}  (video file)"
+        self.extra_cameras.append((path, label))
+        self._add_row(path, label, f"cam{self.table.rowCount()}", use=True)
+        self.table.selectRow(self.table.rowCount() - 1)
 
     def _add_row(self, device: str, label: str, name: str, use: bool = False, res: str = "640x480",
                  fps: int = 30) -> None:
@@ -248,7 +269,10 @@ class RigSetupDialog(QDialog):
         known = {r[1] for r in self._rows()}
         for c in p.cameras:
             if c.device not in known:
-                self._add_row(c.device, f"{c.device}  (not plugged in)", c.name)
+                from app.rig.file_camera import is_video_file
+
+                kind = "video file" if is_video_file(c.device) else "not plugged in"
+                self._add_row(c.device, f"{c.device}  ({kind})", c.name)
         for r in range(self.table.rowCount()):
             device = self.table.cellWidget(r, 1).property("device")
             cam = next((c for c in p.cameras if c.device == device), None)

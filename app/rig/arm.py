@@ -31,7 +31,8 @@ class Arm:
         raise NotImplementedError
 
     def read_positions(self) -> np.ndarray:
-        """float32 (6,) present positions; raise ArmError when the arm does not answer."""
+        """(6,) present positions (float32, or float64 as lerobot computes them on a Feetech arm); raise
+        ArmError when the arm does not answer."""
         raise NotImplementedError
 
     def write_goal(self, positions: np.ndarray) -> None:
