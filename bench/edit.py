@@ -1,0 +1,198 @@
+"""Dataset edits: `teleop-studio edit` (stream copy) against `lerobot-edit-dataset` (lerobot 0.6.1) on
+the same 640x480 camera-like datasets, in one run.
+
+  python -m bench.edit [--episodes 300] [--frames 10] [--merge-episodes 60] [--work DIR]
+
+Camera-like video: a procedural texture (several octaves of smooth noise, colour) panned with
+hand-held motion (slow sway, tremor and a random walk), plus sensor noise sigma=3 on every frame,
+encoded by the studio's writer with lerobot's default settings (AV1, g=2, crf 30, preset 12).
+To keep the set-up short, 20 distinct episodes are recorded and the 300-episode dataset is built
+from them by stream copy (episode content repeats; the files are as lerobot writes them: one mp4
+per camera until 200 MB, one data file).
+
+Measured, each as a separate process (wall clock, imports included, as a user runs them):
+- delete 3 of N episodes (5, N/2, N-1), and merge the N-episode dataset with a second one;
+- frames re-encoded: ours from the edit's own report; lerobot's by comparing the kept episodes'
+  video packets with the source's (any changed packet means the frame was re-encoded).
+A missing lerobot venv prints "not measured" for its side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+LEROBOT_PY = Path(os.environ.get("LEROBOT_COMPAT_VENV", Path.home() / ".cache/teleop-studio/lerobot-compat-venv")) \
+    / "bin" / "python"
+CAM = "observation.images.front"
+H, W = 480, 640
+
+
+def texture(seed: int, h: int, w: int) -> np.ndarray:
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    img = np.zeros((h, w, 3), np.float32)
+    for k, weight in ((6, 70), (12, 45), (24, 30), (48, 20), (96, 12), (192, 8)):
+        small = rng.normal(0, 1, (k * h // w + 2, k + 2, 3)).astype(np.float32)
+        img += weight * cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+    img += 8 * rng.normal(0, 1, (h, w, 3)).astype(np.float32)          # fine grain
+    mix = np.array([[1.0, 0.6, 0.3], [0.2, 0.9, 0.4], [0.1, 0.3, 1.0]], np.float32)
+    return np.clip(110 + img @ mix.T, 0, 255).astype(np.uint8)
+
+
+def camera_frames(tex: np.ndarray, seed: int, n: int):
+    """Hand-held pan over the texture, plus sensor noise sigma=3."""
+    rng = np.random.default_rng(seed)
+    walk = np.cumsum(rng.normal(0, 1.2, (n, 2)), axis=0)
+    t = np.arange(n) / 30
+    margin_y, margin_x = (tex.shape[0] - H) // 2, (tex.shape[1] - W) // 2
+    for i in range(n):
+        dy = 25 * np.sin(0.9 * t[i] + seed) + 2.5 * np.sin(11 * t[i]) + walk[i, 0]
+        dx = 40 * np.sin(0.6 * t[i] + 2 * seed) + 2.5 * np.sin(13 * t[i] + 1) + walk[i, 1] + 6 * i
+        y = int(np.clip(margin_y + dy, 0, tex.shape[0] - H))
+        x = int(margin_x + dx) % (tex.shape[1] - W)
+        frame = tex[y:y + H, x:x + W].astype(np.int16) + rng.normal(0, 3, (H, W, 3)).astype(np.int16)
+        yield np.clip(frame, 0, 255).astype(np.uint8)
+
+
+def make_dataset(root: Path, repo_id: str, episodes: int, frames: int, seed: int) -> Path:
+    from app.dataset.features import make_features
+    from app.dataset.writer import DatasetWriter, Episode
+    from app.edit.build import build
+    from app.edit.plan import Pick, Plan
+    from app.edit.source import open_source
+    from app.rig.samples import FEATURE_NAMES
+
+    if (root / "meta/info.json").exists():
+        return root
+    distinct = min(20, episodes)
+    seedroot = root.with_name(root.name + "-distinct")
+    shutil.rmtree(seedroot, ignore_errors=True)
+    t0 = time.monotonic()
+    tex = texture(seed, H + 160, W * 3)
+    w = DatasetWriter.create(seedroot, repo_id, 30, make_features(list(FEATURE_NAMES), {"front": (H, W)}))
+    for e in range(distinct):
+        tt = np.arange(frames, dtype=np.float32)[:, None]
+        state = (40 * np.sin(0.03 * tt + np.arange(6) + e)).astype(np.float32)
+        w.add_episode(Episode(f"task {e % 3}", {"observation.state": state, "action": state + 0.5},
+                              {CAM: camera_frames(tex, seed * 1000 + e, frames)}))
+    w.close()
+    src = open_source(str(seedroot))
+    build(Plan([src], [Pick(0, e % distinct) for e in range(episodes)]), root)
+    src.close()
+    shutil.rmtree(seedroot)
+    size = sum(p.stat().st_size for p in root.rglob("*.mp4")) / 1e6
+    print(f"made {root.name}: {episodes} episodes x {frames} frames of {W}x{H}, video {size:.1f} MB "
+          f"({time.monotonic() - t0:.1f} s)", flush=True)
+    return root
+
+
+def timed(cmd: list[str], env=None) -> tuple[float, str]:
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    dt = time.monotonic() - t0
+    if p.returncode:
+        raise RuntimeError(f"{cmd[0]} failed ({p.returncode}): {(p.stderr or p.stdout)[-800:]}")
+    return dt, p.stdout + p.stderr
+
+
+def kept_packets_changed(src: Path, out: Path, mapping: dict[int, int]) -> tuple[int, int]:
+    """(packets that differ, packets compared) over the kept episodes' video."""
+    from app.dataset.reader import DatasetReader
+    from tests.edit_helpers import episode_packets
+
+    a, b = DatasetReader(src), DatasetReader(out)
+    changed = total = 0
+    for oe, se in mapping.items():
+        pa, pb = episode_packets(b, oe, CAM), episode_packets(a, se, CAM)
+        total += len(pb)
+        changed += sum(x != y for x, y in zip(pa, pb)) + abs(len(pa) - len(pb))
+    return changed, total
+
+
+def studio(args: list[str]) -> tuple[float, str]:
+    return timed([sys.executable, "-m", "app.cli", "edit", *args, "--quiet"])
+
+
+def lerobot(args: list[str]) -> tuple[float, str]:
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_LEROBOT_HOME=str(Path(tempfile.gettempdir()) / "lerobot-home"))
+    return timed([str(LEROBOT_PY), "-m", "lerobot.scripts.lerobot_edit_dataset", *args], env)
+
+
+def have_lerobot() -> bool:
+    return LEROBOT_PY.exists() and subprocess.run([str(LEROBOT_PY), "-c", "import lerobot"],
+                                                  capture_output=True).returncode == 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--episodes", type=int, default=300)
+    ap.add_argument("--frames", type=int, default=10, help="frames per episode")
+    ap.add_argument("--merge-episodes", type=int, default=60, help="episodes of the second dataset to merge")
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "teleop-bench-edit")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    n = args.episodes
+    work = args.work
+    work.mkdir(parents=True, exist_ok=True)
+    a = make_dataset(work / f"a-{n}x{args.frames}", "bench/a", n, args.frames, 1)
+    b = make_dataset(work / f"b-{args.merge_episodes}x{args.frames}", "bench/b", args.merge_episodes, args.frames, 2)
+    runs = work / "runs"
+    shutil.rmtree(runs, ignore_errors=True)
+    runs.mkdir()
+    gone = sorted({5, n // 2, n - 1})
+    keep = {o: e for o, e in enumerate(e for e in range(n) if e not in gone)}
+    res: dict = {"episodes": n, "frames": args.frames, "deleted": gone}
+
+    dt, out = studio(["delete-episodes", str(a), "--episodes", ",".join(map(str, gone)), "--out", str(runs / "s-del")])
+    res["studio_delete_s"] = dt
+    res["studio_reencoded_frames"] = int(out.split(" frames re-encoded")[0].rsplit(" ", 1)[1])
+    res["studio_changed_packets"], res["compared_packets"] = kept_packets_changed(a, runs / "s-del", keep)
+    dt, out = studio(["merge", "--out", str(runs / "s-merge"), str(a), str(b)])
+    res["studio_merge_s"] = dt
+    from app.dataset.validate import validate
+    for name in ("s-del", "s-merge"):
+        rep = validate(runs / name, decode_videos=False)
+        res[f"{name}_valid"] = rep.ok
+    if have_lerobot():
+        dt, _ = lerobot(["--repo_id", "bench/a", "--root", str(a), "--new_repo_id", "bench/a_del",
+                         "--new_root", str(runs / "l-del"), "--operation.type", "delete_episodes",
+                         "--operation.episode_indices", json.dumps(gone)])
+        res["lerobot_delete_s"] = dt
+        res["lerobot_changed_packets"], _ = kept_packets_changed(a, runs / "l-del", keep)
+        dt, _ = lerobot(["--new_repo_id", "bench/m", "--new_root", str(runs / "l-merge"), "--operation.type", "merge",
+                         "--operation.repo_ids", json.dumps(["bench/a", "bench/b"]),
+                         "--operation.roots", json.dumps([str(a), str(b)])])
+        res["lerobot_merge_s"] = dt
+    print(f"data: {n} + {args.merge_episodes} episodes x {args.frames} frames, one {W}x{H} camera "
+          "(textured, hand-held pan, sensor noise sigma 3)")
+    for op, label in (("delete", f"delete {len(gone)} of {n} episodes"), ("merge", f"merge {n} + {args.merge_episodes}")):
+        ours, theirs = res[f"studio_{op}_s"], res.get(f"lerobot_{op}_s")
+        if theirs is None:
+            print(f"{label}: studio {ours:.2f} s, lerobot not measured, speed-up not measured")
+        else:
+            print(f"{label}: studio {ours:.2f} s, lerobot {theirs:.2f} s, speed-up {theirs / ours:.1f}x")
+    lr = res.get("lerobot_changed_packets")
+    print(f"kept episodes' video packets changed: studio {res['studio_changed_packets']} of {res['compared_packets']}, "
+          f"lerobot {'not measured' if lr is None else f'{lr} of {res['compared_packets']}'}")
+    print(f"frames re-encoded on keyframe cuts: studio {res['studio_reencoded_frames']}")
+    print(f"outputs valid: delete {res['s-del_valid']}, merge {res['s-merge_valid']}")
+    if args.json:
+        print(json.dumps(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
