@@ -167,6 +167,9 @@ class RigSetupDialog(QDialog):
         ports = discovery.list_serial_ports()
         self.leader.fill(ports)
         self.follower.fill(ports)
+        # two arms never share a port: the follower starts on another one than the leader
+        if self.follower.path() == self.leader.path() and self.follower.port.count() > 1:
+            self.follower.port.setCurrentIndex(1 if self.leader.port.currentIndex() == 0 else 0)
         wanted = {r[1]: r for r in self._rows()}
         self.table.setRowCount(0)
         devices = [(d.path, d.label()) for d in discovery.list_video_devices()] + self.extra_cameras
