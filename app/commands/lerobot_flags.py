@@ -53,7 +53,10 @@ def _bool(text: str) -> bool:
 
 
 def add_lerobot_flags(p: argparse.ArgumentParser) -> None:
-    """Add lerobot-record's names. Call after the studio's own arguments are defined."""
+    """Add lerobot-record's names (once). Call after the studio's own arguments are defined."""
+    if p.get_default("_lerobot_flags"):
+        return
+    p.set_defaults(_lerobot_flags=True)
     for name, (dest, studio, kind) in DATASET_ALIASES.items():
         extra = dict(nargs="?", const=True, type=_bool) if kind is _BOOL else dict(type=kind)
         p.add_argument(f"--dataset.{name}", dest=dest, default=argparse.SUPPRESS, help=f"same as {studio}", **extra)
