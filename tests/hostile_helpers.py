@@ -18,13 +18,20 @@ ROOT = Path(__file__).resolve().parent.parent
 CAM = "observation.images.front"
 
 
+def noise_frames(ep: int, length: int, h: int, w: int) -> list[np.ndarray]:
+    """Frames that do not compress (big video files from few frames)."""
+    rng = np.random.default_rng(ep)
+    return [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(length)]
+
+
 def make_dataset(root: Path, episodes: int = 2, length: int = 6, h: int = 24, w: int = 32,
-                 cameras: int = 1, **create) -> Path:
+                 cameras: int = 1, noise: bool = False, **create) -> Path:
     cams = {("front" if c == 0 else f"cam{c}"): (h, w) for c in range(cameras)}
     with DatasetWriter.create(root, "me/hostile", 30, make_features(JOINTS, cams), **create) as wr:
         for e in range(episodes):
             state, action = joints(e, length)
-            vids = {f"observation.images.{name}": frames(e, length, c, h, w) for c, name in enumerate(cams)}
+            vids = {f"observation.images.{name}": noise_frames(e * 7 + c, length, h, w) if noise
+                    else frames(e, length, c, h, w) for c, name in enumerate(cams)}
             wr.add_episode(Episode(f"task {e % 2}", {"action": action, "observation.state": state}, vids))
     return root
 

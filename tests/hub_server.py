@@ -43,6 +43,9 @@ class Fault:
     truncate: int | None = None            # the file on the "Hub" is only this many bytes
     corrupt: dict[int, int] = field(default_factory=dict)   # offset -> replacement byte
     drop_after: int | None = None          # close the connection after sending this many body bytes
+    ignore_range: bool = False             # answer 200 with the whole file whatever Range asked
+    busy: int = 0                          # answer the next `busy` requests with `busy_status`
+    busy_status: int = 503
 
 
 class Repo:
@@ -354,7 +357,11 @@ class HubHandler(BaseHTTPRequestHandler):
         if r.is_lfs(path):
             headers.update({"X-Linked-Size": size, "X-Linked-Etag": etag})
         start, end, status = 0, size, 200
-        spec = self.headers.get("Range")
+        fault = r.faults.get(path)
+        if fault and fault.busy > 0:
+            fault.busy -= 1
+            raise HttpError(fault.busy_status, None, "busy")
+        spec = None if fault and fault.ignore_range else self.headers.get("Range")
         if spec:
             m = re.fullmatch(r"bytes=(\d*)-(\d*)", spec.strip())
             if not m or (not m[1] and not m[2]):

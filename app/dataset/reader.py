@@ -343,6 +343,11 @@ class DatasetReader:
                 dec.close()
                 raise
             return dec, f
+        except DatasetError:
+            f.close()
+            if getattr(f, "failure", None) is not None:   # the Hub busy, a cut connection: say that
+                raise f.failure from None
+            raise
         except BaseException:
             f.close()
             raise

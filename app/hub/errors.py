@@ -47,6 +47,18 @@ def explain(exc: BaseException, what: str = "the dataset") -> str:
         return f"A parquet file of {what} is truncated or corrupt ({_redact(str(exc))[:160]})."
     if type(exc).__module__.startswith("av"):
         return f"A video of {what} is truncated or corrupt ({_redact(str(exc))[:160]})."
+    if isinstance(exc, hf.HfHubHTTPError):
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        if status == 429 or (status or 0) >= 500:
+            return (f"The Hub is {'busy' if status == 429 else 'unavailable'} (HTTP {status}) while reading "
+                    f"{what}. Wait a minute and try again.")
+        return f"The Hub refused a request for {what} (HTTP {status}): {_redact(str(exc)).splitlines()[0][:200]}"
     if isinstance(exc, OSError):
         return f"Reading {what} failed: {_redact(str(exc))[:200]}"
-    return f"Unexpected error reading {what}: {name}: {_redact(str(exc))[:200]}"
+    if isinstance(exc, (KeyError, IndexError, TypeError, ValueError, AttributeError)):
+        return (f"{what} has metadata of an unexpected shape ({name}: {_redact(str(exc))[:120]}). "
+                "Run `teleop-studio check` on a local copy to see which file is wrong.")
+    if isinstance(exc, (RecursionError, OverflowError, MemoryError)):
+        return (f"{what} holds a value too deep or too large to read ({name}); it is corrupt or hostile. "
+                "Run `teleop-studio check` on a local copy to see which file is wrong.")
+    return f"Reading {what} failed ({name}: {_redact(str(exc))[:200]}); please report this with the log file."

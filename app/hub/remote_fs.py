@@ -23,11 +23,13 @@ import json
 import logging
 import posixpath
 import threading
-from concurrent.futures import Future, wait
+import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from fsspec.spec import AbstractFileSystem
 
+from app.dataset.reader import MAX_META_BYTES
 from app.hub.errors import HubError
 from app.hub.range_cache import RangeCache, file_key
 
@@ -49,24 +51,35 @@ class Manifest:
     note: str = ""                        # e.g. "no v3.0 tag: showing main"
 
 
-_SLOTS = threading.BoundedSemaphore(8)     # requests in flight for prefetches, all datasets
+FETCHERS = 8                    # threads fetching ranges, all datasets together, whatever a listing says
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+RETRY_STATUS = (429, 500, 502, 503, 504)
+BACKOFF = (0.5, 1.5, 4.0)       # seconds before each retry of a busy or unavailable Hub
+MAX_ERROR_BODY = 64 * 1024
 
 
 def _spawn(fn, *args) -> Future:
-    """Run fn on a thread of its own that ends with it (no pool left behind when a dataset is
-    dropped); at most 8 at a time. Cancelling the future before it starts skips it."""
-    future: Future = Future()
+    """Run fn on the shared pool of FETCHERS threads (created on first use, kept for the process).
+    Cancelling the future before it starts skips it."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(FETCHERS, thread_name_prefix="hub-fetch")
+        return _POOL.submit(fn, *args)
 
-    def run():
-        with _SLOTS:
-            if not future.set_running_or_notify_cancel():
-                return
-            try:
-                future.set_result(fn(*args))
-            except BaseException as exc:
-                future.set_exception(exc)
-    threading.Thread(target=run, name="hub-fetch", daemon=True).start()
-    return future
+
+def _retry_after(response, attempt: int) -> float:
+    try:
+        return min(10.0, max(0.0, float(response.headers.get("Retry-After", ""))))
+    except ValueError:
+        return BACKOFF[attempt]
+
+
+def _busy(rel: str, status: int) -> HubError:
+    what = "busy (too many requests)" if status == 429 else "unavailable"
+    return HubError(f"The Hub is {what}: reading {rel} got HTTP {status} {len(BACKOFF) + 1} times. "
+                    "Wait a minute and try again.")
 
 
 def _is_network_error(exc: BaseException) -> bool:
@@ -140,30 +153,81 @@ class HubFileSystem(AbstractFileSystem):
         return HubFile(self, rel)
 
     def fetch(self, rel: str, start: int, end: int) -> bytes:
-        """Bytes [start, end) of a repo file over HTTP (huggingface_hub's session and headers)."""
+        """Bytes [start, end) of a repo file over HTTP (huggingface_hub's session and headers).
+
+        Never reads more than asked for: a server that ignores Range (200 with the whole file) is
+        read only when the whole file was asked for, and told off otherwise; one sending more than
+        asked is cut off. 429 and 5xx are retried with back-off, then reported as the Hub busy or
+        unavailable; a cut connection is retried once."""
         from huggingface_hub import hf_hub_url
-        from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+        from huggingface_hub.utils import build_hf_headers, get_session
 
         url = hf_hub_url(self.manifest.repo_id, rel, repo_type="dataset", revision=self.manifest.commit,
                          endpoint=self.endpoint)
         headers = build_hf_headers(token=self.token)
         headers["Range"] = f"bytes={start}-{end - 1}"
-        for attempt in (1, 2):
+        cut = 0
+        for attempt in range(len(BACKOFF) + 1):
             try:
-                r = get_session().get(url, headers=headers, timeout=self.timeout)
-                hf_raise_for_status(r)
-                data = r.content
+                with get_session().stream("GET", url, headers=headers, timeout=self.timeout) as r:
+                    status = r.status_code
+                    if status in RETRY_STATUS and attempt < len(BACKOFF):
+                        pause = _retry_after(r, attempt)
+                        log.info("%s: HTTP %d, retrying in %.1f s", rel, status, pause)
+                        time.sleep(pause)
+                        continue
+                    if status in RETRY_STATUS:
+                        raise _busy(rel, status)
+                    if status >= 400:
+                        self._raise_http(r)
+                    data = self._body(r, rel, start, end)
                 break
             except Exception as exc:  # one quick retry on a cut connection, then give up
-                if attempt == 2 or not _is_network_error(exc):
+                if cut or not _is_network_error(exc):
                     raise
+                cut += 1
                 log.info("retrying %s [%d, %d) after %s", rel, start, end, type(exc).__name__)
+        else:  # pragma: no cover - the loop always breaks or raises
+            raise _busy(rel, 503)
         with self._count_lock:
             self.requests += 1
             self.bytes_fetched += len(data)
         if len(data) != end - start:
             raise HubError(f"{rel} is shorter on the Hub than its listed size (truncated upload?)")
         return data
+
+    def _body(self, r, rel: str, start: int, end: int) -> bytes:
+        """At most end - start bytes of a response body (the per-response byte budget)."""
+        want = end - start
+        if r.status_code == 200 and not (start == 0 and end == self.manifest.files.get(rel, -1)):
+            raise HubError(f"The server ignored the byte range asked for {rel} (HTTP 200 instead of 206): "
+                           "it would send the whole file for every read. Check the endpoint "
+                           "(HF_ENDPOINT) or the proxy in between.")
+        if r.status_code not in (200, 206):
+            raise HubError(f"Unexpected HTTP {r.status_code} from the Hub while reading {rel}.")
+        chunks, got = [], 0
+        for chunk in r.iter_bytes():
+            chunks.append(chunk)
+            got += len(chunk)
+            if got > want:
+                raise HubError(f"The Hub sent more bytes for {rel} than asked for ({got} > {want}); "
+                               "stopped reading. The file may have changed or the server is misbehaving.")
+        return b"".join(chunks)
+
+    @staticmethod
+    def _raise_http(r) -> None:
+        """huggingface_hub's error for a 4xx (not found, gated, ...) from at most 64 KB of its body."""
+        from huggingface_hub.utils import hf_raise_for_status
+
+        body = b""
+        for chunk in r.iter_bytes():
+            body += chunk
+            if len(body) > MAX_ERROR_BODY:
+                body = body[:MAX_ERROR_BODY]
+                break
+        small = type(r)(r.status_code, headers=r.headers, content=body, request=r.request)
+        hf_raise_for_status(small)
+        raise HubError(f"HTTP {r.status_code} from the Hub")
 
     def _key(self, rel: str) -> str:
         m = self.manifest
@@ -173,6 +237,11 @@ class HubFileSystem(AbstractFileSystem):
         """Bytes [start, end) of a repo file; a missing part may be fetched as wide as `span`."""
         return self.range_cache.read(self._key(rel), start, end, self.manifest.files[rel],
                                      lambda a, b: self.fetch(rel, a, b), span)
+
+    def _fill(self, rel: str, start: int, end: int) -> None:
+        """Fetch [start, end) into the cache without keeping the bytes (prefetch futures hold None,
+        so a listing claiming a huge file does not pile its bytes up in memory)."""
+        self.read_range(rel, start, end)
 
     def cached_prefix(self, rel: str, start: int, end: int, wait: bool = False) -> int:
         """How many bytes from `start` are cached; with `wait`, after a fetch in flight there lands."""
@@ -194,7 +263,7 @@ class HubFileSystem(AbstractFileSystem):
         for a, b in ranges:
             for lo, hi in self.range_cache.missing(key, max(0, a), min(size, b)):
                 parts += [(x, min(hi, x + PART)) for x in range(lo, hi, PART)]
-        futures = [_spawn(self.read_range, rel, a, b) for a, b in parts]
+        futures = [_spawn(self._fill, rel, a, b) for a, b in parts]
         if wait_for:
             wait(futures)
             for f in futures:
@@ -218,6 +287,7 @@ class HubFile(io.RawIOBase):
         self.fs, self.rel, self.size = fs, rel, fs.manifest.files[rel]
         self.pos = 0
         self.partial_reads = False
+        self.failure: Exception | None = None     # the last read error (see `read`)
         self.window: tuple[int, int] | None = None
         self._next, self._ahead = -1, 0
 
@@ -252,11 +322,17 @@ class HubFile(io.RawIOBase):
         end = self.size if n is None or n < 0 else min(self.size, pos + n)
         if pos >= end:
             return b""
-        have = self.fs.cached_prefix(self.rel, pos, end, wait=self.partial_reads)
-        if have == end - pos or (have and self.partial_reads):
-            data = self.fs.read_range(self.rel, pos, pos + have)
-        else:
-            data = self.fs.read_range(self.rel, pos, end, self._span(pos, end))
+        try:
+            have = self.fs.cached_prefix(self.rel, pos, end, wait=self.partial_reads)
+            if have == end - pos or (have and self.partial_reads):
+                data = self.fs.read_range(self.rel, pos, pos + have)
+            else:
+                data = self.fs.read_range(self.rel, pos, end, self._span(pos, end))
+        except Exception as exc:
+            # pyarrow and PyAV replace an exception raised in read() by their own ("not a parquet
+            # file", "invalid data"): keep it, so the reader can say what really happened
+            self.failure = exc
+            raise
         self.pos = self._next = pos + len(data)
         return data
 
@@ -338,8 +414,13 @@ def _open(repo_id, revision, cache, endpoint, token, timeout) -> HubFileSystem:
     if not manifest.offline:
         _warm_metadata(fs)
     try:
-        version = str(json.loads(fs.cat_file(fs.root + "/meta/info.json")).get("codebase_version", ""))
-    except (ValueError, AttributeError):
+        with fs.open(fs.root + "/meta/info.json") as f:
+            raw = f.read(MAX_META_BYTES + 1)
+        if len(raw) > MAX_META_BYTES:
+            raise HubError(f"{repo_id}: meta/info.json is larger than {MAX_META_BYTES >> 20} MB, so this is "
+                           "not a readable LeRobot dataset.")
+        version = str(json.loads(raw).get("codebase_version", ""))
+    except (ValueError, AttributeError, RecursionError):
         raise HubError(f"{repo_id}: meta/info.json is not valid JSON, so this is not a readable "
                        "LeRobot dataset.") from None
     if version.startswith(("v1", "v2")):
@@ -358,6 +439,8 @@ def _warm_metadata(fs: HubFileSystem) -> None:
     whole when small, else their footers (one round trip instead of one per file)."""
     block, futures = fs.range_cache.block_size, []
     for rel, size in fs.manifest.files.items():
+        if rel == "meta/info.json" and size > MAX_META_BYTES:
+            continue                        # the reader refuses it without fetching it all
         if rel in ("meta/info.json", "meta/tasks.parquet") or (
                 rel.startswith("meta/episodes/") and rel.endswith(".parquet")):
             start = 0 if size <= block or rel.endswith(".json") else size - FOOTER
