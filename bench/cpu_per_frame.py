@@ -115,17 +115,45 @@ def tree_delta(a: dict, b: dict) -> dict[str, float]:
     return kinds
 
 
-def thread_cpu() -> dict[str, float]:
-    """CPU so far of each live Python thread of this process, by name (numbers stripped)."""
-    out: dict[str, float] = {}
-    for t in threading.enumerate():
-        try:
-            f = Path(f"/proc/self/task/{t.native_id}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, TypeError):
-            continue
-        name = "".join(c for c in t.name if not c.isdigit()).strip("-_ ") or "thread"
-        out[name] = out.get(name, 0.0) + (int(f[11]) + int(f[12])) / TICK
-    return out
+class ThreadCPU:
+    """CPU of this process's threads by name (digits stripped), threads that end meanwhile included:
+    each thread's CPU is read every 0.2 s and its last reading kept."""
+
+    def __init__(self):
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.names: dict[int, str] = {}
+        self._stop = threading.Event()
+        self._read()
+        self.first = dict(self.last)
+        self._thread = threading.Thread(target=self._loop, name="bench-thread-sampler", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        for t in threading.enumerate():
+            if t.native_id is None or t.native_id in self.names:
+                continue
+            self.names[t.native_id] = "".join(c for c in t.name if not c.isdigit()).strip("-_ ") or "thread"
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                f = Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            self.last[int(tid)] = (int(f[11]) + int(f[12])) / TICK
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.2):
+            self._read()
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join()
+        self._read()
+        out: dict[str, float] = {}
+        for tid, cpu in self.last.items():
+            name = self.names.get(tid, "unnamed (native) threads")
+            out[name] = out.get(name, 0.0) + cpu - self.first.get(tid, 0.0)
+        return out
 
 
 def run_pipeline(a, tmp: Path, k: int) -> dict:
@@ -145,7 +173,8 @@ def run_pipeline(a, tmp: Path, k: int) -> dict:
     workers.start()
     rig.start()
     time.sleep(1.0)
-    m0, k0, t0, th0, w0 = machine_busy_s(), kernel_s(), tree_snapshot(), thread_cpu(), time.monotonic()
+    m0, k0, t0, w0 = machine_busy_s(), kernel_s(), tree_snapshot(), time.monotonic()
+    th = ThreadCPU()
     takes = []
     for ep in range(a.episodes):
         s.start() if ep == 0 else s.skip_reset()
@@ -157,14 +186,15 @@ def run_pipeline(a, tmp: Path, k: int) -> dict:
     s.wait_takes(30)
     queue.flush()
     queue.wait_idle(timeout=1800)
-    m1, k1, t1, th1, w1 = machine_busy_s(), kernel_s(), tree_snapshot(), thread_cpu(), time.monotonic()
+    m1, k1, t1, w1 = machine_busy_s(), kernel_s(), tree_snapshot(), time.monotonic()
+    per_thread = th.stop()
     rig.stop()
     workers.stop()
     committed = setup.writer.total_episodes
     setup.writer.close()
     frames = sum(c.captured for t in takes for c in t.health.cameras.values())
     kinds = tree_delta(t0, t1)
-    threads = {n: th1[n] - th0.get(n, 0.0) for n in th1 if th1[n] - th0.get(n, 0.0) > 0.005}
+    threads = {n: v for n, v in per_thread.items() if v > 0.005 and not n.startswith("bench-")}
     wall = w1 - w0
     tree = sum(kinds.values())
     return {"frames": frames, "wall": wall, "committed": committed, "raw_machine_s": m1 - m0,

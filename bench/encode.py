@@ -80,8 +80,8 @@ def png_route(frames, tmp: Path, settings: VideoSettings):
 
 
 def writer_route(frames, root: Path, settings: VideoSettings, n: int):
-    w = DatasetWriter.create(root, "bench/encode", 30, make_features([f"j{k}.pos" for k in range(6)], {"front": (H, W)}),
-                             video=settings)
+    features = make_features([f"j{k}.pos" for k in range(6)], {"front": (H, W)})
+    w = DatasetWriter.create(root, "bench/encode", 30, features, video=settings)
     state = np.zeros((n, 6), np.float32)
     w.add_episode(Episode("bench", {"action": state, "observation.state": state}, {"observation.images.front": frames}))
     w.close()

@@ -131,7 +131,7 @@ def measure(key: str, frames: list[np.ndarray], tmp: Path) -> tuple[float, float
     h, w = frames[0].shape[:2]
     path = tmp / f"{key}{fmt.ext}"
     fmt.open(path, w, h)
-    c0, t0 = time.process_time(), time.perf_counter()
+    c0 = time.process_time()
     for img in frames:
         fmt.write(img)
     fmt.close()

@@ -10,12 +10,11 @@ Targets: >= 30 repaints/s per camera view, GUI thread <= 50 % of one core, start
 
 from __future__ import annotations
 
-import time
-
 import argparse
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -119,13 +118,15 @@ def main() -> int:
     print(f"  frames reaching views: {', '.join(f'{x:.1f}' for x in shown_fps)} /s  "
           f"(ratio to captured {min(s / c for s, c in zip(shown_fps, captured)):.2f})")
     if len(ages_arr):
-        print(f"  frame age at paint   : p50 {np.percentile(ages_arr, 50):.1f} ms, p95 {np.percentile(ages_arr, 95):.1f} ms")
+        print(f"  frame age at paint   : p50 {np.percentile(ages_arr, 50):.1f} ms, "
+              f"p95 {np.percentile(ages_arr, 95):.1f} ms")
     print(f"  joint plot redraws   : {redraw_hz:.1f} /s")
     print(f"  GUI thread CPU       : {gui_pct:.1f} % of one core  (target <= 50 %); "
           f"{1000 * gui_cpu_s / max(1, sum(paints) * wall):.2f} ms per camera repaint, all GUI work included")
     print(f"  process CPU (all threads, incl. synthetic cameras): {100 * proc_cpu_s / wall:.1f} % of one core")
-    print(f"  startup: window painted {first_paint.at - t_main:.2f} s after main(), {first_paint.process_s:.2f} s after "
-          f"process start (target <= 2 s); panels ready {ready['at'] - t_main:.2f} s after main()")
+    print(f"  startup: window painted {first_paint.at - t_main:.2f} s after main(), "
+          f"{first_paint.process_s:.2f} s after process start (target <= 2 s); "
+          f"panels ready {ready['at'] - t_main:.2f} s after main()")
     print(f"           imports {t_imported - t_main:.2f} s, rig {t_rig - t_imported:.2f} s, window built "
           f"{t_window - t_rig:.2f} s, shown and painted {first_paint.at - t_window:.2f} s")
     ok = min(paints) >= 30 * 0.97 and gui_pct <= 50 and first_paint.process_s <= 2.0
