@@ -1,12 +1,12 @@
 """Replay on the simulated servo bus: positions reached at the dataset's fps, the per-step limit of
 teleoperation, stop holds the pose with torque on; the command line from a dataset folder."""
 
-import argparse
 import time
 
 import numpy as np
 import pytest
 
+from app.cli import build_parser
 from app.commands import replay as replay_cmd
 from app.dataset.features import make_features
 from app.dataset.writer import DatasetWriter, Episode
@@ -90,7 +90,9 @@ def test_replay_on_the_simulated_rig_is_what_its_cameras_film():
     rig = build_sim_rig(n_cameras=1, width=64, height=48, servos="thread")
     try:
         rig.start()
-        time.sleep(0.3)
+        deadline = time.monotonic() + 15
+        while not (rig.follower.connected and rig.leader.connected) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the teleop thread connects the arms
         start = rig.follower.read_positions().astype(np.float64)
         ep = EpisodeActions(trajectory(start, 30), FPS, 0, "test")
         done = []
@@ -111,8 +113,9 @@ def test_command_line_replays_an_episode_of_a_dataset_folder(tmp_path, capsys):
     w.close()
     ep = load_episode_actions(root, 0)
     assert ep.fps == FPS and np.array_equal(ep.actions, a.astype(np.float64))
-    args = argparse.Namespace(source=str(root), dataset_source=None, episode=0, robot_port=None, robot_id="follower",
-                              hold=0.0)
+    args = build_parser().parse_args(["replay", "--robot.type=so101_follower", "--dataset.repo_id=user/replay",
+                                      f"--dataset.root={root}", "--dataset.episode=0", "--hold", "0"])
+    assert (args.episode, args.robot_port, args.robot_id) == (0, None, "follower")
     assert replay_cmd.run(args) == 0
     assert "done after 20 of 20 steps; the arm holds its pose" in capsys.readouterr().out
     args.episode = 4

@@ -22,7 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--robot.id", dest="robot_id", default="follower", help="calibration id of the follower")
     p.add_argument("--robot.type", dest="robot_type", choices=("so100_follower", "so101_follower"),
                    help=argparse.SUPPRESS)
-    p.add_argument("--dataset.repo_id", "--dataset.root", dest="dataset_source", help=argparse.SUPPRESS)
+    p.add_argument("--dataset.repo_id", dest="dataset_repo_id", help=argparse.SUPPRESS)  # lerobot-replay's names
+    p.add_argument("--dataset.root", dest="dataset_root", help=argparse.SUPPRESS)
     p.add_argument("--dataset.episode", dest="episode", type=int, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.add_argument("--hold", type=float, default=None, metavar="SECONDS",
                    help="hold the last pose this long, then switch torque off (default: until Enter)")
@@ -38,7 +39,7 @@ def run(args) -> int:
     from app.rig.arm import ArmError
     from app.rig.replay import DEFAULT_MAX_STEP_DEG, Replay, load_episode_actions
 
-    source = args.source or args.dataset_source
+    source = args.source or getattr(args, "dataset_root", None) or getattr(args, "dataset_repo_id", None)
     if not source or args.episode is None:
         return _fail("say what to replay: teleop-studio replay ROOT_OR_REPO_ID --episode N")
     try:
