@@ -26,3 +26,6 @@ trap 'rm -rf "$WORK"' EXIT
 cd "$REPO"
 "$STUDIO_PY" "$HERE/lerobot_load.py" write "$WORK"
 HF_HUB_OFFLINE=1 "$COMPAT_VENV/bin/python" "$HERE/lerobot_load.py" load "$WORK"
+mkdir -p "$WORK/edits"
+"$STUDIO_PY" "$HERE/edit_compat.py" write "$WORK/edits"
+HF_HUB_OFFLINE=1 "$COMPAT_VENV/bin/python" "$HERE/edit_compat.py" load "$WORK/edits"
