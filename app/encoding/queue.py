@@ -125,10 +125,12 @@ class EncodeQueue:
         self._notify(None)
 
     def set_throttled(self, on: bool) -> None:
-        """On while a take is recorded: fewer encoder threads, lower priority (from the next segment)."""
-        with self._cond:
-            self._throttled = bool(on)
-            self._changed(None, save=False)
+        """On while a take is recorded: fewer encoder threads, lower priority (from the next segment).
+
+        Called on the teleop thread when a take starts or stops, so it never waits for the queue's
+        lock (a worker may hold it while the journal is synced): a flag, read by the workers at their
+        next segment; a worker waiting in claim() sees it within its wait timeout."""
+        self._throttled = bool(on)
         self._notify(None)
 
     @property

@@ -232,9 +232,9 @@ class Session:
     def restore_from_trash(self, spool_id: str) -> None:
         """Undo a trash: the take counts again and goes to the sink."""
         spool = trash.restore(self.config.root, spool_id)
+        self.sink.submit(spool)  # outside the lock: the teleop thread must not wait for a journal sync
         with self._lock:
             self.kept += 1
-            self.sink.submit(spool)
             self._emit("state", self.state)
         self._flush()
 
