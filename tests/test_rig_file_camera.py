@@ -94,6 +94,9 @@ def test_rig_setup_dialog_previews_a_video_file_and_saves_it_in_the_profile(qtbo
     qtbot.addWidget(dlg)
     dlg.add_video_file(clip)
     qtbot.waitUntil(lambda: dlg.preview.pixmap() is not None and not dlg.preview.pixmap().isNull(), timeout=10000)
+    row = dlg.table.rowCount() - 1
+    qtbot.waitUntil(lambda: "64x64 @ 30 fps" in dlg.table.cellWidget(row, 1).text(), timeout=10000)
+    assert dlg.table.cellWidget(row, 3).currentText() == "64x64"  # the size the file offers
     dlg.refresh()  # the file stays when devices are listed again
     dlg.profile.setCurrentText("demo")
     row = dlg.table.rowCount() - 1

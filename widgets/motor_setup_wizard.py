@@ -31,6 +31,8 @@ class MotorSetupWizard(QDialog):
             self.port.setEditText(port)
         self.arm = QComboBox()
         self.arm.addItems(sorted(ARMS))
+        self.arm.setCurrentText("so101-follower")
+        self.arm.setToolTip("Leader and follower servos get the same ids (1-6); this names the arm being set up.")
         self.motors = QListWidget()
         self.order = setup_order()
         for joint in self.order:

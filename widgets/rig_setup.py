@@ -7,6 +7,7 @@ and the cameras (with a live preview), name them, and save the lot as a rig prof
 from __future__ import annotations
 
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QImage, QPixmap
@@ -159,6 +160,11 @@ class RigSetupDialog(QDialog):
 
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._show_preview_frame)
+        # each camera's sizes and rates, asked on a worker thread (opening a device can take a second)
+        self._probes: dict[str, Future] = {}
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="camera-probe")
+        self._probe_timer = QTimer(self, interval=100)
+        self._probe_timer.timeout.connect(self._show_modes)
         self.refresh()
         self._load_profile(self.profile.currentText())
 
@@ -178,6 +184,38 @@ class RigSetupDialog(QDialog):
                           use=device in wanted)
         if not devices:
             self.message.setText("No camera found. Plug one in and press Refresh devices.")
+        self._probes.clear()
+        for device, _ in devices:
+            self._probe(device)
+
+    def _probe(self, device: str) -> None:
+        if device.startswith("synthetic"):
+            return
+        self._probes[device] = self._pool.submit(discovery.probe_modes, device)
+        self._probe_timer.start()
+
+    def _show_modes(self) -> None:
+        """Rows learn what their camera offers: sizes in the resolution list, sizes and rates in the label."""
+        for device, future in list(self._probes.items()):
+            if not future.done():
+                continue
+            del self._probes[device]
+            modes = future.result()
+            for r in range(self.table.rowCount()):
+                dev = self.table.cellWidget(r, 1)
+                if dev.property("device") != device:
+                    continue
+                base = dev.text().split("\n")[0]
+                dev.setText(f"{base}\n{'✖ ' if modes.error else ''}{modes.summary()}")
+                combo = self.table.cellWidget(r, 3)
+                if modes.sizes():
+                    current = combo.currentText()
+                    combo.clear()
+                    combo.addItems(modes.sizes())
+                    combo.setCurrentText(current if current in modes.sizes() else modes.sizes()[-1])
+            self.table.resizeRowsToContents()
+        if not self._probes:
+            self._probe_timer.stop()
 
     def _choose_video_file(self) -> None:
         from PySide6.QtWidgets import QFileDialog
@@ -192,6 +230,7 @@ class RigSetupDialog(QDialog):
         label = f"{path}  (video file)"
         self.extra_cameras.append((path, label))
         self._add_row(path, label, f"cam{self.table.rowCount()}", use=True)
+        self._probe(path)
         self.table.selectRow(self.table.rowCount() - 1)
 
     def _add_row(self, device: str, label: str, name: str, use: bool = False, res: str = "640x480",
@@ -309,6 +348,8 @@ class RigSetupDialog(QDialog):
 
     def done(self, result: int) -> None:
         self._stop_preview()
+        self._probe_timer.stop()
+        self._pool.shutdown(wait=False, cancel_futures=True)
         super().done(result)
 
 

@@ -130,6 +130,15 @@ class CameraModes:
     modes: tuple[tuple[int, int, float], ...]  # (width, height, fps)
     error: str = ""
 
+    def sizes(self) -> list[str]:
+        return [f"{w}x{h}" for w, h in sorted({(w, h) for w, h, _ in self.modes})]
+
+    def summary(self) -> str:
+        if self.error:
+            return self.error
+        rates = sorted({r for _, _, r in self.modes if r})
+        return ", ".join(self.sizes()) + (" @ " + ", ".join(f"{r:g}" for r in rates) + " fps" if rates else "")
+
     def lines(self) -> list[str]:
         head = f"{self.device}  {self.name}"
         if self.error:
@@ -177,3 +186,10 @@ def probe_camera(device: str, name: str = "") -> CameraModes:
         return CameraModes(device, name, tuple(sorted(modes)))
     finally:
         cap.release()
+
+
+def probe_modes(device: str, name: str = "") -> CameraModes:
+    """A camera device's modes, or a video file's size and rate."""
+    from app.rig.file_camera import is_video_file
+
+    return probe_video_file(device) if is_video_file(device) else probe_camera(device, name)
