@@ -2,7 +2,8 @@
 
 feed() never blocks (a full queue counts an overrun); finish() never waits: the writer thread drains
 what is queued, closes the files, writes stopped.json (or deletes everything when the take is
-discarded) and then calls on_done(recorder) from its own thread.
+discarded) and then calls on_done(recorder) from its own thread. The spool's periodic fdatasync
+runs on a third thread ("spool-sync"), so the writer thread never waits for the disk to flush.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class TakeRecorder:
         self._finishing = threading.Event()
         self._lock = threading.Lock()
         self._meter = HealthMeter([cam for cam, _, _ in cameras.values()], fps)
+        self._files_lock = threading.Lock()  # the sync thread never syncs a file being closed
         self._thread = threading.Thread(target=self._run, name="spool-writer", daemon=True)
         self._thread.start()
 
@@ -108,6 +110,7 @@ class TakeRecorder:
             dims = {k: (h, w) for k, (_, h, w) in self.cameras.items()}
             writer = SpoolWriter(self.root, self.task, self.fps, dims, extra=self.extra)
             self.spool_id = writer.id
+            threading.Thread(target=self._sync_loop, args=(writer,), name="spool-sync", daemon=True).start()
             self._write_loop(writer)
         except Exception as exc:  # the take keeps what reached the disk; the session reports why
             if is_disk_full(exc):
@@ -120,7 +123,6 @@ class TakeRecorder:
 
     def _write_loop(self, writer: SpoolWriter) -> None:
         last_img: dict[str, np.ndarray] = {}
-        last_sync = time.monotonic()
         check_every = max(1, self.fps)
         while True:
             try:
@@ -146,12 +148,20 @@ class TakeRecorder:
                 stamps[cam] = (f.index, f.t_capture)
             writer.append(tick.seq, tick.t, tick.action, tick.state, images)
             self._meter.tick(tick.t, tick.period, tick.late, tick.action, tick.state, stamps)
-            now = time.monotonic()
-            if now - last_sync >= self.sync_every_s:
-                writer.sync()
-                last_sync = now
             if self.guard is not None and writer.length % check_every == 0:
                 self._check_disk()
+
+    def _sync_loop(self, writer: SpoolWriter) -> None:
+        """Push the spool to the disk every sync_every_s until the writer closes its files."""
+        while not self.done.wait(self.sync_every_s):
+            with self._files_lock:
+                if writer.closed:
+                    return
+                try:
+                    writer.sync()
+                except OSError as exc:  # the writer thread meets the same error and reports it
+                    log.debug("spool sync failed: %s", exc)
+                    return
 
     def _check_disk(self) -> None:
         status = self.guard.status()
@@ -169,10 +179,13 @@ class TakeRecorder:
         if writer is not None:
             try:
                 if self.keep and writer.length > 0:
-                    writer._close_files()
+                    with self._files_lock:
+                        writer._close_files()
                     _truncate_to(writer)
                     spool = writer.stop(self.reason, {"health": self.health.to_dict()})
                 else:
+                    with self._files_lock:
+                        writer._close_files()
                     writer.discard()
             except Exception as exc:
                 log.exception("closing the spool failed")
