@@ -36,3 +36,21 @@ def test_find_cameras_lists_sizes_and_rates(tmp_path, capsys):
     assert "64x64 @ 30 fps" in out
     assert find_cameras.run(argparse.Namespace(files=[str(tmp_path / "none.mp4")])) == 1
     assert "cannot be read" in capsys.readouterr().out
+
+
+def test_rig_setup_finds_a_port_by_unplugging(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("TELEOP_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
+    from widgets.rig_setup import RigSetupDialog
+
+    bus = SimServoBus("follower", link=tmp_path / "ttyACM3")
+    try:
+        dlg = RigSetupDialog()
+        qtbot.addWidget(dlg)
+        dlg.follower.port_pattern = str(tmp_path / "tty*")
+        steps = iter([bus.unplug, bus.replug])
+        dlg.follower._find_by_unplugging(confirm=lambda text: next(steps)() or True)
+        assert dlg.follower.path() == str(tmp_path / "ttyACM3") and "is back" in dlg.follower.result.text()
+        dlg.follower._find_by_unplugging(confirm=lambda text: True)  # nothing pulled
+        assert "no port disappeared" in dlg.follower.result.text()
+    finally:
+        bus.close()

@@ -39,6 +39,10 @@ class PortPicker(QWidget):
         self.arm_id.setToolTip("Name of the calibration file (lerobot's id). Existing files are listed.")
         self.arm_id.addItems(calibration.existing_ids(role) or [role])
         self.test = QPushButton("Test")
+        self.find = QPushButton("Find…")
+        self.find.setToolTip("Find this arm's port by unplugging and replugging its USB cable")
+        self.find.clicked.connect(lambda: self._find_by_unplugging())
+        self.port_pattern: str | None = None  # which paths count as ports (None: lerobot-find-port's /dev/tty*)
         self.result = QLabel("")
         self.result.setWordWrap(True)
         self.result.setObjectName("hint")
@@ -49,6 +53,7 @@ class PortPicker(QWidget):
         grid.addWidget(QLabel("Port"), 0, 0)
         grid.addWidget(self.port, 0, 1)
         grid.addWidget(self.test, 0, 2)
+        grid.addWidget(self.find, 0, 3)
         grid.addWidget(QLabel("Calibration id"), 1, 0)
         grid.addWidget(self.arm_id, 1, 1)
         grid.addWidget(self.result, 2, 1, 1, 2)
@@ -76,6 +81,23 @@ class PortPicker(QWidget):
             self.port.setCurrentIndex(i)
         else:
             self.port.setEditText(path)
+
+    def _find_by_unplugging(self, confirm=None) -> None:
+        """lerobot-find-port in two clicks; `confirm(text) -> bool` stands in for the message box."""
+        confirm = confirm or (lambda text: QMessageBox.question(self, "Find the port", text) ==
+                              QMessageBox.StandardButton.Yes)
+        finder = discovery.PortFinder(self.port_pattern)
+        if not confirm(f"Remove the USB cable of the {self.role} arm's controller board, then press Yes."):
+            return
+        try:
+            port = finder.unplugged()
+        except ValueError as exc:
+            self.result.setText(f"✖ {exc}")
+            return
+        confirm(f"The {self.role} arm was on {port}. Plug the cable back in, then press Yes.")
+        path, sentence = finder.replugged()
+        self.set_path(path or port)
+        self.result.setText(("✔ " if path else "") + sentence)
 
     def _probe(self) -> None:
         if not self.path():

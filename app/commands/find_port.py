@@ -15,33 +15,22 @@ def add_arguments(p) -> None:
 
 
 def run(args, ask=input) -> int:
-    from app.rig.discovery import port_names, stable_name
+    from app.rig.discovery import PortFinder
 
+    finder = PortFinder(args.glob)
     try:
-        before = port_names(args.glob)
-        print(f"{len(before)} ports now. Remove the USB cable from the arm's controller board and press Enter.",
-              flush=True)
+        print(f"{len(finder.before)} ports now. Remove the USB cable from the arm's controller board and "
+              "press Enter.", flush=True)
         ask("")
-        gone = sorted(before - port_names(args.glob))
-        if len(gone) != 1:
-            print("teleop-studio find-port: " + (
-                "no port disappeared: was the right cable removed? Run find-port again." if not gone else
-                f"{len(gone)} ports disappeared ({', '.join(gone)}): remove only one cable. Run find-port again."),
-                file=sys.stderr)
+        try:
+            port = finder.unplugged()
+        except ValueError as exc:
+            print(f"teleop-studio find-port: {exc} Run find-port again.", file=sys.stderr)
             return 1
-        port = gone[0]
         print(f"The port of this arm is {port}. Plug the cable back in and press Enter.", flush=True)
         ask("")
     except EOFError:
         print("teleop-studio find-port: stopped (no more input)", file=sys.stderr)
         return 2
-    back = sorted(port_names(args.glob) - (before - {port}))
-    if port in back:
-        stable = stable_name(port)
-        print(f"{port} is back." + (f" Its stable name (same after replugging): {stable}" if stable else ""))
-    elif back:
-        print(f"It came back as {back[0]}: use {back[0]} (names can change on replug; "
-              "/dev/serial/by-id/ names do not).")
-    else:
-        print(f"{port} has not come back yet; the arm's port is {port} once it is plugged in.")
+    print(finder.replugged()[1])
     return 0

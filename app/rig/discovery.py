@@ -118,6 +118,38 @@ def stable_name(device: str) -> str | None:
     return _stable_names("/dev/serial/by-id").get(os.path.realpath(device))
 
 
+class PortFinder:
+    """lerobot-find-port's method, in steps a window or a terminal can drive:
+    PortFinder() (ports now) -> cable pulled -> unplugged() -> cable back -> replugged()."""
+
+    def __init__(self, pattern: str | None = None):
+        self.pattern = pattern
+        self.before = port_names(pattern)
+        self.port: str | None = None
+
+    def unplugged(self) -> str:
+        """The one port that disappeared; ValueError with a sentence otherwise."""
+        gone = sorted(self.before - port_names(self.pattern))
+        if not gone:
+            raise ValueError("no port disappeared: was the right cable removed?")
+        if len(gone) > 1:
+            raise ValueError(f"{len(gone)} ports disappeared ({', '.join(gone)}): remove only one cable")
+        self.port = gone[0]
+        return self.port
+
+    def replugged(self) -> tuple[str | None, str]:
+        """(path to use, sentence): the port if it came back, the new name the kernel gave it, or None."""
+        back = sorted(port_names(self.pattern) - (self.before - {self.port}))
+        if self.port in back:
+            stable = stable_name(self.port)
+            return stable or self.port, f"{self.port} is back." + (
+                f" Its stable name (same after replugging): {stable}" if stable else "")
+        if back:
+            return back[0], (f"It came back as {back[0]}: use {back[0]} (names can change on replug; "
+                             "/dev/serial/by-id/ names do not).")
+        return None, f"{self.port} has not come back yet; the arm's port is {self.port} once it is plugged in."
+
+
 # -- find-cameras: each video device with the sizes and rates it accepts ------------------------------
 PROBE_SIZES = ((320, 240), (640, 480), (800, 600), (1280, 720), (1920, 1080))
 PROBE_RATES = (5, 10, 15, 20, 25, 30, 60)
