@@ -31,7 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 
 LEROBOT_PY = Path(os.environ.get("LEROBOT_COMPAT_VENV", Path.home() / ".cache/teleop-studio/lerobot-compat-venv")) \
     / "bin" / "python"
@@ -101,22 +102,43 @@ def make_dataset(root: Path, repo_id: str, episodes: int, frames: int, seed: int
 
 def timed(cmd: list[str], env=None) -> tuple[float, str]:
     t0 = time.monotonic()
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO)
     dt = time.monotonic() - t0
     if p.returncode:
         raise RuntimeError(f"{cmd[0]} failed ({p.returncode}): {(p.stderr or p.stdout)[-800:]}")
     return dt, p.stdout + p.stderr
 
 
-def kept_packets_changed(src: Path, out: Path, mapping: dict[int, int]) -> tuple[int, int]:
-    """(packets that differ, packets compared) over the kept episodes' video."""
-    from app.dataset.reader import DatasetReader
-    from tests.edit_helpers import episode_packets
+def episode_packets_all(root: Path) -> dict[int, list[bytes]]:
+    """Every episode's packet bytes for the camera, each file demuxed once."""
+    import av
 
-    a, b = DatasetReader(src), DatasetReader(out)
+    from app.dataset.reader import DatasetReader
+
+    r = DatasetReader(root)
+    by_file: dict[str, list] = {}
+    for ep in r.episodes:
+        by_file.setdefault(ep.videos[CAM].path, []).append(ep)
+    out, half = {}, 0.5 / r.fps
+    for rel, eps in by_file.items():
+        with av.open(str(root / rel)) as c:
+            s = c.streams.video[0]
+            pkts = [(float(p.pts * s.time_base), bytes(p)) for p in c.demux(s) if p.pts is not None]
+        pkts.sort(key=lambda x: x[0])
+        times = np.array([t for t, _ in pkts])
+        for ep in eps:
+            ref = ep.videos[CAM]
+            lo, hi = np.searchsorted(times, ref.from_ts - half), np.searchsorted(times, ref.to_ts - half)
+            out[ep.index] = [b for _, b in pkts[lo:hi]]
+    return out
+
+
+def kept_packets_changed(src: dict, out_root: Path, mapping: dict[int, int]) -> tuple[int, int]:
+    """(packets that differ, packets compared) over the kept episodes' video."""
+    out = episode_packets_all(out_root)
     changed = total = 0
     for oe, se in mapping.items():
-        pa, pb = episode_packets(b, oe, CAM), episode_packets(a, se, CAM)
+        pa, pb = out[oe], src[se]
         total += len(pb)
         changed += sum(x != y for x, y in zip(pa, pb)) + abs(len(pa) - len(pb))
     return changed, total
@@ -159,7 +181,8 @@ def main() -> int:
     dt, out = studio(["delete-episodes", str(a), "--episodes", ",".join(map(str, gone)), "--out", str(runs / "s-del")])
     res["studio_delete_s"] = dt
     res["studio_reencoded_frames"] = int(out.split(" frames re-encoded")[0].rsplit(" ", 1)[1])
-    res["studio_changed_packets"], res["compared_packets"] = kept_packets_changed(a, runs / "s-del", keep)
+    source_packets = episode_packets_all(a)
+    res["studio_changed_packets"], res["compared_packets"] = kept_packets_changed(source_packets, runs / "s-del", keep)
     dt, out = studio(["merge", "--out", str(runs / "s-merge"), str(a), str(b)])
     res["studio_merge_s"] = dt
     from app.dataset.validate import validate
@@ -171,7 +194,7 @@ def main() -> int:
                          "--new_root", str(runs / "l-del"), "--operation.type", "delete_episodes",
                          "--operation.episode_indices", json.dumps(gone)])
         res["lerobot_delete_s"] = dt
-        res["lerobot_changed_packets"], _ = kept_packets_changed(a, runs / "l-del", keep)
+        res["lerobot_changed_packets"], _ = kept_packets_changed(source_packets, runs / "l-del", keep)
         dt, _ = lerobot(["--new_repo_id", "bench/m", "--new_root", str(runs / "l-merge"), "--operation.type", "merge",
                          "--operation.repo_ids", json.dumps(["bench/a", "bench/b"]),
                          "--operation.roots", json.dumps([str(a), str(b)])])

@@ -122,3 +122,26 @@ def test_health_column_from_the_sidecar(qtbot, panel, tmp_path):
     assert panel.table.item(0, 5).text() == ""
     assert panel.table.item(1, 5).text() == "2 dropped, jitter p99 3.2 ms"
     assert "dropped" in panel.table.item(1, 5).toolTip()
+
+
+def test_review_layout_gives_the_browser_the_window(qtbot):
+    from app.rig.rig import build_sim_rig
+    from widgets.main_window import MainWindow
+
+    rig = build_sim_rig(n_cameras=1, width=64, height=48, fps=30)
+    try:
+        window = MainWindow(rig)
+        qtbot.addWidget(window)
+        window.resize(1400, 900)
+        window.show()
+        qtbot.waitUntil(lambda: "datasets" in window.panels, timeout=10000)
+        panel = window.panels["datasets"]
+        assert panel.sources.tabText(1) == "Hugging Face Hub" and panel.sources.elideMode() == Qt.TextElideMode.ElideNone
+        panel.review_layout_action.trigger()
+        dock = window.docks["datasets"]
+        qtbot.waitUntil(lambda: dock.isVisible() and not window.docks["cameras"].isVisible(), timeout=5000)
+        assert dock.width() > 0.9 * window.width()
+        window.reset_layout()
+        assert window.docks["cameras"].isVisible()
+    finally:
+        rig.stop()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QAction, QBrush, QColor
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QListWidget, QListWidgetItem, QPushButton, QSplitter, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
@@ -39,7 +39,23 @@ RECENT_KEY, CACHE_MB_KEY, ENDPOINT_KEY = "browser/recent", "hub/cache_mb", "hub/
 
 
 def create_panel(ctx) -> QWidget:
-    return BrowserPanel(ctx.settings, tasks=ctx.tasks)  # the window's runner: shut down with it
+    panel = BrowserPanel(ctx.settings, tasks=ctx.tasks)  # the window's runner: shut down with it
+    window = getattr(ctx, "window", None)
+    if window is not None and getattr(window, "view_menu", None) is not None:
+        action = QAction("Re&view layout (Datasets fill the window)", window)
+        action.triggered.connect(lambda: review_layout(window))
+        window.view_menu.addAction(action)
+        panel.review_layout_action = action
+    return panel
+
+
+def review_layout(window) -> None:
+    """The Datasets panel alone in the window, for reviewing; View > Reset layout brings the rest back."""
+    for key, dock in window.docks.items():
+        if key != "datasets":
+            dock.hide()
+    window.docks["datasets"].show()
+    window.docks["datasets"].raise_()
 
 
 class BrowserPanel(ReviewActions, QWidget):
