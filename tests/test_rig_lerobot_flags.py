@@ -103,7 +103,8 @@ def test_a_port_that_does_not_answer_or_a_camera_that_cannot_open_is_named(tmp_p
     try:
         silent.symlink_to(new_servo.pty_path)
         a = parser().parse_args(docs_args(tmp_path, str(silent), sim_ports["leader"].port, clip))
-        with pytest.raises(RigFlagError, match=f"follower arm on {silent} \\(--robot.port\\) does not answer"):
+        expected = f"follower arm on {silent} \\(--robot.port\\): follower: no answer from shoulder_lift"
+        with pytest.raises(RigFlagError, match=expected):
             rig_from_args(a)
     finally:
         new_servo.close()
@@ -113,3 +114,4 @@ def test_a_port_that_does_not_answer_or_a_camera_that_cannot_open_is_named(tmp_p
         rig_from_args(a)
     assert not (tmp_path / "ds").exists()
     assert eventually(lambda: sim_ports["follower"].torque_enabled() == [0] * 6)
+

@@ -136,7 +136,7 @@ def uses_lerobot_rig(args) -> bool:
 def rig_from_args(args):
     """The rig lerobot's flags describe, every device checked once. Raises RigFlagError naming the one
     that fails; nothing is left open then."""
-    from app.rig.rig import Rig, build_sim_rig, camera_from_config
+    from app.rig.rig import Rig, build_sim_rig, camera_from_config, notice_replug_quickly
     from app.rig.so101_arm import FeetechArm
 
     fps = int(getattr(args, "fps", 30) or 30)
@@ -149,11 +149,13 @@ def rig_from_args(args):
         follower = FeetechArm("follower", "follower", args.robot_port, arm_id=args.robot_id or "follower")
         rig = Rig([camera_from_config(c) for c in cameras], leader, follower, fps=fps, simulated=False,
                   name=f"{args.robot_type or 'so101_follower'} on {args.robot_port}")
+        notice_replug_quickly(rig)
     else:
         rig = build_sim_rig(n_cameras=0 if cameras else getattr(args, "cameras", 2),
                             width=getattr(args, "width", 640), height=getattr(args, "height", 480), fps=fps)
         for c in cameras:
             cam = camera_from_config(c)
+            cam.reopen_interval = 0.5
             rig.cameras[cam.name] = cam
     try:
         check_devices(rig, hardware)
@@ -181,4 +183,4 @@ def check_devices(rig, arms: bool = True) -> None:
             for other in (rig.leader, rig.follower):
                 if other.connected:
                     other.disconnect()
-            raise RigFlagError(f"{arm.name} arm on {arm.port} ({flag}) does not answer: {exc}") from exc
+            raise RigFlagError(f"{arm.name} arm on {arm.port} ({flag}): {exc}") from exc

@@ -102,7 +102,7 @@ def build_sim_rig(n_cameras: int = 2, width: int = 640, height: int = 480, fps: 
     rig = Rig(cameras, leader, follower, fps=fps, simulated=True, name="simulated SO-101")
     rig.sim_buses = buses  # for jogging the leader and injecting faults
     rig.show_pose = lambda pose: last_state.__setitem__("pose", pose)  # what the cameras film (replay)
-    _notice_replug_quickly(rig)
+    notice_replug_quickly(rig)
     for bus in buses.values():
         rig.own(bus)
     rig.teleop.add_listener(lambda tick: last_state.__setitem__("pose", tick.state))
@@ -119,7 +119,7 @@ def build_hardware_rig(profile) -> Rig:
         if profile.follower_port else None
     cameras = [camera_from_config(c) for c in profile.cameras]
     rig = Rig(cameras, leader, follower, fps=profile.fps, simulated=False, name=profile.name)
-    _notice_replug_quickly(rig)
+    notice_replug_quickly(rig)
     return rig
 
 
@@ -140,7 +140,7 @@ def camera_from_config(c) -> CameraSource:
     return OpenCVCamera(c.name, c.device, c.width, c.height, c.fps, c.fourcc)
 
 
-def _notice_replug_quickly(rig: Rig) -> None:
+def notice_replug_quickly(rig: Rig) -> None:
     """Retry vanished devices twice a second, so a replug shows up in the UI within a second."""
     rig.teleop.reconnect_interval = 0.5
     for cam in rig.cameras.values():
