@@ -58,14 +58,15 @@ def undo_realtime(priority: Priority | None, pid: int | None = None) -> int:
     return changed
 
 
-def set_process_priority(pid: int, throttled: bool) -> None:
+def set_process_priority(pid: int, throttled: bool, normal_nice: int = 0) -> None:
     """Throttled: every thread of the process runs only on a core nobody else wants (SCHED_IDLE, nice
-    15); otherwise ordinary priority. Linux priorities are per thread, so each one is changed."""
+    15); otherwise ordinary scheduling at `normal_nice`. Linux priorities are per thread, so each one
+    is changed."""
     if not sys.platform.startswith("linux"):
         return
     for tid in _threads(pid):
         try:
-            os.setpriority(os.PRIO_PROCESS, tid, THROTTLED_NICE if throttled else 0)
+            os.setpriority(os.PRIO_PROCESS, tid, THROTTLED_NICE if throttled else normal_nice)
             os.sched_setscheduler(tid, os.SCHED_IDLE if throttled else os.SCHED_OTHER, os.sched_param(0))
         except OSError:  # gone, or not allowed to raise it again
             pass

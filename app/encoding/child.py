@@ -33,6 +33,10 @@ from pathlib import Path
 from typing import Callable
 
 from app.cpu_priority import set_process_priority
+
+# Between takes the encoders use every core, but a little below the window (nice 0): the live preview
+# keeps its frame rate while takes encode, and an otherwise idle machine encodes just as fast.
+BETWEEN_TAKES_NICE = 5
 from app.dataset.errors import DatasetError
 from app.dataset.video import SegmentInfo, VideoSettings, encode_segment, verify_segment
 
@@ -79,8 +83,8 @@ def _run(conn, spool_path: str, key: str, out_path: str, settings: VideoSettings
          threads: int | None) -> None:
     from app.recording.spool import Spool
 
-    if throttled:  # before the encoder starts its threads, so they inherit it
-        set_process_priority(os.getpid(), True)
+    # before the encoder starts its threads, so they inherit it
+    set_process_priority(os.getpid(), throttled, BETWEEN_TAKES_NICE)
     try:
         spool = Spool(Path(spool_path))
 
@@ -149,7 +153,7 @@ class Camera:
         with self._lock:
             self.low = low
             if self._proc is not None:
-                set_process_priority(self._proc.pid, low)
+                set_process_priority(self._proc.pid, low, BETWEEN_TAKES_NICE)
 
     def poll(self, timeout: float = 0.0) -> None:
         """Take in the child's messages, waiting up to timeout for the first one."""
@@ -171,7 +175,7 @@ class Camera:
                         self.frames = value
                         if not self._started:  # the encoder's threads exist now: make sure they run at ours
                             self._started = True
-                            set_process_priority(self._proc.pid, self.low)
+                            set_process_priority(self._proc.pid, self.low, BETWEEN_TAKES_NICE)
                     elif kind == "encoded":
                         self.frames, self.encoded = self.length, True
                     else:
