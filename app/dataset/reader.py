@@ -27,6 +27,7 @@ from app.dataset import layout as L
 from app.dataset.errors import DatasetError
 from app.dataset.features import DEFAULT_FEATURES, check_features, video_keys
 from app.dataset.video import FrameDecoder
+from app.dataset.schema_check import episodes_types
 from app.dataset.mp4_index import Mp4Bounds, Mp4Error, Mp4Index, load_index
 
 log = logging.getLogger(__name__)
@@ -214,6 +215,10 @@ class DatasetReader:
                 try:
                     pf = pq.ParquetFile(f)
                     most -= check_rows(rel, pf, f.seek(0, 2), most, MIN_EPISODE_ROW_BYTES)
+                    wrong = episodes_types(rel, pf.schema_arrow, self.features)
+                    if wrong:
+                        more = f" (and {len(wrong) - 1} more; run `teleop-studio check`)" if len(wrong) > 1 else ""
+                        raise DatasetError(wrong[0] + more)
                     cols = [c for c in pf.schema_arrow.names if not c.startswith("stats/")]
                     self._prefetch_columns(rel, pf, range(pf.metadata.num_row_groups), cols)
                     rows = pf.read(columns=cols).to_pylist()

@@ -11,7 +11,10 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from pathlib import Path
+
 import av
+import fsspec
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -20,6 +23,7 @@ from app.dataset import layout as L
 from app.dataset.errors import DatasetError
 from app.dataset.features import data_columns, stats_features, video_keys
 from app.dataset.reader import DatasetReader
+from app.dataset.schema_check import type_problems
 from app.dataset.stats import KEYS
 
 TOL = 1e-4
@@ -42,17 +46,36 @@ class Report:
         return head + [f"ERROR: {e}" for e in self.errors] + [f"warning: {w}" for w in self.warnings]
 
 
-def validate(root, fs=None, decode_videos: bool = True) -> Report:
+def validate(root, fs=None, decode_videos: bool = True, deep: bool = False) -> Report:
+    """Check a dataset; never raises for a bad dataset and never modifies it. `deep` also
+    recomputes every episode's statistics from its rows and frames (app/dataset/deep_check.py)."""
     rep = Report()
+    local = fs is None
+    if local and not Path(root).is_dir():
+        rep.readable = False
+        rep.error(f"cannot read the dataset: {root} is not a directory")
+        return rep
+    try:
+        problems = type_problems(fs or fsspec.filesystem("file"),
+                                 str(Path(root).resolve()) if local else str(root).rstrip("/"))
+    except DatasetError as exc:
+        problems = [str(exc)]
+    if problems:
+        for p in problems:
+            rep.error(p)
+        rep.summary = "metadata values of the wrong type (lerobot could not load this dataset)"
+        return rep
     try:
         reader = DatasetReader(root, fs=fs)
     except DatasetError as exc:
         rep.readable = False
         rep.error(f"cannot read the dataset: {exc}")
         return rep
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
+            OverflowError, MemoryError) as exc:
         rep.readable = False
-        rep.error(f"cannot read the dataset: {exc}")
+        rep.error(f"cannot read the dataset: a metadata file has an unexpected shape "
+                  f"({type(exc).__name__}: {str(exc)[:200]})")
         return rep
     if fs is None:
         from app.dataset.commit import pending
@@ -61,12 +84,26 @@ def validate(root, fs=None, decode_videos: bool = True) -> Report:
             rep.warnings.append(note)
     try:
         _Checks(reader, rep, decode_videos).run()
+        if deep and rep.ok:
+            from app.dataset.deep_check import check_stats
+            _guarded(rep, "deep statistics check", lambda: check_stats(reader, rep))
     finally:
         reader.close()
     info = reader.info
     rep.summary = (f"{info.get('total_episodes')} episodes, {info.get('total_frames')} frames, "
                    f"{len(reader.video_keys)} camera(s), fps {reader.fps}")
     return rep
+
+
+def _guarded(rep: Report, what: str, check) -> None:
+    """Run one check; whatever a hostile or corrupt file makes it raise becomes one report line."""
+    try:
+        check()
+    except DatasetError as exc:
+        rep.error(str(exc)[:2000])
+    except Exception as exc:
+        rep.error(f"{what}: could not be checked, a file has an unexpected shape or content "
+                  f"({type(exc).__name__}: {str(exc)[:200]})")
 
 
 class _Checks:
@@ -77,10 +114,7 @@ class _Checks:
 
     def run(self) -> None:
         for check in (self.info_json, self.tasks, self.episodes, self.data, self.videos, self.stats):
-            try:
-                check()
-            except DatasetError as exc:
-                self.rep.error(str(exc))
+            _guarded(self.rep, check.__name__.replace("_", " "), check)
 
     def info_json(self) -> None:
         i = self.info
