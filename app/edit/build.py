@@ -35,6 +35,7 @@ from app.durable import fsync_dir, fsync_file
 from app.edit import stats as S
 from app.edit.packets import SourceVideo, VideoOut
 from app.edit.plan import EditError, Plan
+from app.edit.rows import EpisodeRows
 
 PARTIAL = ".partial"
 
@@ -170,6 +171,7 @@ def _write(plan: Plan, root: Path, progress, cancel) -> Result:
                          info.get("video_files_size_in_mb", L.DEFAULT_VIDEO_MB) * L.MB,
                          lambda c, f: L.next_file(c, f, chunks_size)) for k in cams}
     open_videos: dict[tuple[int, str], tuple[str, SourceVideo]] = {}
+    rows_of = [EpisodeRows(s.reader) for s in plan.sources]
     src_stats = [None] * len(plan.sources)
     tasks: dict[str, int] = {}
     rows, ep_stats, total = [], [], 0
@@ -181,7 +183,7 @@ def _write(plan: Plan, root: Path, progress, cancel) -> Result:
             src = plan.sources[pick.source]
             r = src.reader
             ep = r.episodes[pick.episode]
-            table = r.read_episode(pick.episode)
+            table = rows_of[pick.source].read(pick.episode)
             length = table.num_rows
             old = [r.tasks[t] for t in table.column("task_index").to_pylist()]
             if pick.task is not None:
