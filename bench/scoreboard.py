@@ -174,6 +174,18 @@ BENCHES = [
                r"pipeline / lerobot 0\.6\.1 streaming_encoding: ([\d.]+)x", unit="x",
                absent=r"pipeline / lerobot 0\.6\.1 streaming_encoding: not measured"),
     ], timeout=3600),
+    Bench("edit", [], ["--frames", "4", "--merge-episodes", "30"], [  # quick: 300 episodes all the same
+        Figure("edit.delete", 20, "delete 3 of 300 episodes (640x480 camera-like): lerobot-edit-dataset / ours",
+               ">= 10x", at_least(10), r"delete 3 of 300 episodes: studio [\d.]+ s, lerobot [\d.]+ s, speed-up ([\d.]+)x",
+               unit="x", fmt="{:.1f}", absent=LEROBOT_ABSENT),
+        Figure("edit.merge", 20, "merge two datasets: lerobot-edit-dataset / ours", ">= 10x", at_least(10),
+               r"merge 300 \+ \d+: studio [\d.]+ s, lerobot [\d.]+ s, speed-up ([\d.]+)x", unit="x", fmt="{:.1f}",
+               absent=LEROBOT_ABSENT),
+        Figure("edit.reencoded", 20, "frames re-encoded when cuts fall on keyframes", "0", at_most(0),
+               r"frames re-encoded on keyframe cuts: studio (\d+)", fmt="{:.0f}"),
+        Figure("edit.lerobot_changed", 20, "lerobot: kept episodes' video packets changed", "(side by side)", None,
+               r"packets changed: studio \d+ of \d+, lerobot (\d+) of", fmt="{:.0f}", absent=LEROBOT_ABSENT),
+    ], timeout=3600),
     Bench("kill_trials", ["--trials", "100"], ["--trials", "10"], [
         Figure("kill.passed", 12, "SIGKILL trials passed (recording/reset/encoding, camera-like)", "all of >= 100",
                None, json_key="passed", fmt="{:.0f}"),
@@ -220,6 +232,12 @@ LISTED = [
            "make package-test (opt-in)"),
     Listed(12, "kill trials, disk full, unplug, serial faults, bad remote data, token scan", "tests pass",
            "tests/test_faults_*.py"),
+    Listed(20, "edits valid, every frame loads, kept packets byte-identical; crash/cancel/in-place swap", "tests pass",
+           "tests/test_edit_*.py"),
+    Listed(20, "review state: export/import with conflicts, kill -9, keep-accepted; browser journey", "tests pass",
+           "tests/test_review_*.py"),
+    Listed(20, "every edit's output loads in lerobot 0.6.1 (fixtures, rolled-over studio dataset)", "every frame",
+           "make compat (opt-in, tests/compat/edit_compat.py)"),
 ]
 
 
