@@ -13,7 +13,7 @@ import pytest
 from app.dataset.features import make_features  # noqa: E402
 from app.dataset.video import VideoSettings  # noqa: E402
 from app.dataset.writer import DatasetWriter, Episode  # noqa: E402
-from tests.dataset_helpers import H, JOINTS, W, frames, joints  # noqa: E402
+from tests.dataset_helpers import JOINTS, H, W, frames, joints  # noqa: E402
 from tests.hub_server_write import DEFAULT_TOKEN, WriteHubServer  # noqa: E402
 
 TOKEN = DEFAULT_TOKEN
@@ -54,7 +54,9 @@ def _serve(tmp_path, monkeypatch, disable_xet: bool):
     monkeypatch.setattr(c, "HF_HUB_DISABLE_XET", disable_xet, raising=False)
     monkeypatch.setattr(http.time, "sleep", lambda s: None)     # huggingface_hub's own back-off
     monkeypatch.setenv("HF_TOKEN", TOKEN)
-    return WriteHubServer(tmp_path / "hubroot")
+    server = WriteHubServer(tmp_path / "hubroot")
+    monkeypatch.setattr(c, "ENDPOINT", server.endpoint)         # as HF_ENDPOINT would (1.x parses urls with it)
+    return server
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from app.hub.push_files import committed_files
-from tests.push_helpers import TOKEN, make_dataset, remote_files
 from tests.hub_server_write import WriteHubServer
+from tests.push_helpers import TOKEN, make_dataset, remote_files
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -50,15 +50,12 @@ def test_no_pull_request_offered_for_a_repo_that_does_not_exist(whub, tmp_path):
         Push(PushOptions(root, "lab/new", endpoint=whub.endpoint, create_pr=True, sleep=lambda s: None)).run()
 
 
-def test_command_line_suggests_then_opens_the_pull_request(tmp_path):
-    from tests.hub_server_write import WriteHubServer
-
+def test_command_line_suggests_then_opens_the_pull_request(whub, tmp_path):  # noqa: F811
     root = make_dataset(tmp_path / "station", episodes=2)
-    with WriteHubServer(tmp_path / "hub") as hub:
-        lab_dataset(hub, tmp_path)
-        refused = cli(hub, tmp_path, "push", str(root), "--repo-id", REPO)
-        opened = cli(hub, tmp_path, "push", str(root), "--repo-id", REPO, "--create-pr")
+    lab_dataset(whub, tmp_path)
+    refused = cli(whub, tmp_path, "push", str(root), "--repo-id", REPO)
+    opened = cli(whub, tmp_path, "push", str(root), "--repo-id", REPO, "--create-pr")
     assert refused.returncode == 1 and "--create-pr" in refused.stderr and "Traceback" not in refused.stderr
     assert opened.returncode == 0, opened.stderr
     assert f"/datasets/{REPO}/discussions/1" in opened.stdout and "pull request" in opened.stdout
-    assert len(hub.pull_requests) == 1
+    assert len(whub.pull_requests) == 1

@@ -25,7 +25,6 @@ import logging
 import shutil
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -35,7 +34,7 @@ from app.hub.card import build_card
 from app.hub.errors import _redact
 from app.hub.push_errors import PushCancelled, PushError, _chain, explain_push, is_transient, no_write_access
 from app.hub.push_files import PUSH_DIR, HashCache, LocalFile, take_snapshot
-from app.hub.push_transfer import FALLBACK, LFS, XET, Sender, SentRecord, Tally, xet_enabled
+from app.hub.push_transfer import LFS, XET, Sender, SentRecord, Tally, fallback_notice, xet_enabled
 
 log = logging.getLogger(__name__)
 TAG = "v3.0"
@@ -192,11 +191,8 @@ class Push:
         with self._lock:
             first, self.transport = self.transport == XET, LFS
         if first:
-            text = _redact(str(exc)).splitlines()[0] if str(exc) else type(exc).__name__
-            reason = ("the Hub gave no Xet write token" if "xet-write-token" in text or "xet" in
-                      type(exc).__name__.lower() else text[:120])
-            notice = FALLBACK.format(reason=reason)
-            log.warning("%s (%s)", notice, text[:300])
+            notice = fallback_notice(exc)
+            log.warning("%s (%s: %s)", notice, type(exc).__name__, _redact(str(exc))[:300])
             self._set(transport=LFS, notice=notice, message=notice)
 
     def _check(self) -> None:
@@ -232,9 +228,9 @@ class Push:
             self.done.set()
 
     def _repo_exists(self) -> bool:
-        try:
+        try:                    # only decides whether to offer a pull request
             return self._api().repo_exists(self.options.repo_id, repo_type="dataset")
-        except Exception:       # noqa: BLE001 - only decides whether to offer a pull request
+        except Exception:       # noqa: BLE001
             return False
 
     def _api(self):
@@ -330,7 +326,7 @@ class Push:
 
     def _remote(self, api, rels: list[str]) -> dict[str, tuple[str | None, str | None]]:
         """path -> (lfs sha256, git blob id) of what the branch holds now."""
-        from huggingface_hub import RepoFile
+        from huggingface_hub.hf_api import RepoFile
 
         out = {}
         for i in range(0, len(rels), 500):
@@ -362,7 +358,7 @@ class Push:
                           + (f", {len(earlier)} already sent earlier" if earlier else ""))
         sender = Sender(self, api, hashes, record, tallies)
         try:
-            self._send_all(sender, [earlier] if earlier else [], [[f] for f in fresh])
+            sender.send_all([earlier] if earlier else [], [[f] for f in fresh])
             self._check()
             self._raise_if_changed(files)
             self._set(phase="committing", message="Opening a pull request" if o.create_pr else "Committing")
@@ -383,23 +379,6 @@ class Push:
             return PushResult(o.repo_id, commit, pr_url or f"{api.endpoint}/datasets/{o.repo_id}", uploaded=sent,
                               committed=[f.rel for f in changed], unchanged=unchanged, resumed=p.resumed,
                               bytes_sent=p.bytes_done, pr_url=pr_url)
-
-    def _send_all(self, sender: Sender, earlier: list[list[LocalFile]], groups: list[list[LocalFile]]) -> None:
-        """Files an earlier push sent first (they should cost nothing), then one file per call: over Xet one
-        at a time (hf-xet parallelises inside a file), over LFS `workers` at a time; cancel checked between."""
-        for group in earlier:
-            sender.send(group, earlier=True)
-        pending = list(groups)
-        while pending and self.transport == XET:
-            sender.send(pending.pop(0))
-        if not pending:
-            return
-        pool = ThreadPoolExecutor(max_workers=max(1, self.options.workers), thread_name_prefix="hub-push-file")
-        try:
-            for future in [pool.submit(sender.send, g) for g in pending]:
-                future.result()
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
 
     def _tag(self, api, commit: str) -> None:
         o = self.options

@@ -20,6 +20,7 @@ import io
 import json
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,6 +51,15 @@ def xet_enabled() -> bool:
     from huggingface_hub import constants
 
     return importlib.util.find_spec("hf_xet") is not None and not getattr(constants, "HF_HUB_DISABLE_XET", False)
+
+
+def fallback_notice(exc: BaseException) -> str:
+    """The one line telling that Xet could not start and why, briefly (never a token)."""
+    from app.hub.errors import _redact
+
+    text = (_redact(str(exc)).splitlines() or [type(exc).__name__])[0]
+    no_token = "xet-write-token" in text or "xet" in type(exc).__name__.lower()
+    return FALLBACK.format(reason="the Hub gave no Xet write token" if no_token else text[:120])
 
 
 @dataclass
@@ -160,6 +170,23 @@ class Sender:
                         if transport == XET or self.tallies[f.rel].counted >= f.size > 0)
         for f in group:
             push._finish(self.tallies[f.rel], earlier)
+
+    def send_all(self, earlier: list[list[LocalFile]], groups: list[list[LocalFile]]) -> None:
+        """Files an earlier push sent first (they should cost nothing), then one file per call: over Xet one
+        at a time (hf-xet parallelises inside a file), over LFS `workers` at a time; cancel checked between."""
+        for group in earlier:
+            self.send(group, earlier=True)
+        pending = list(groups)
+        while pending and self.push.transport == XET:
+            self.send(pending.pop(0))
+        if not pending:
+            return
+        pool = ThreadPoolExecutor(max_workers=max(1, self.push.options.workers), thread_name_prefix="hub-push-file")
+        try:
+            for future in [pool.submit(self.send, g) for g in pending]:
+                future.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
         for h in self.handles:
