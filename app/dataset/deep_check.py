@@ -16,7 +16,8 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from app.dataset.features import stats_features
-from app.dataset.reader import DatasetReader, check_rows, MIN_EPISODE_ROW_BYTES
+from app.dataset.bounds import MIN_EPISODE_ROW_BYTES, check_rows
+from app.dataset.reader import DatasetReader
 from app.dataset.stats import KEYS, frame_histogram, histogram_stats, numeric_stats, sample_indices
 
 NUMERIC_RTOL, NUMERIC_ATOL = 1e-4, 1e-5

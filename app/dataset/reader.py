@@ -5,7 +5,8 @@ Every file access goes through `fs.open(root + "/" + relpath)`, so huggingface_h
 ranges)` method (app.hub.remote_fs) is told the byte ranges about to be read first, so they come in
 one parallel round trip instead of one request per read: an episode's parquet column chunks (from
 the footer), and its video samples (from the mp4 sample table, app.dataset.mp4_index). Reading never
-modifies the dataset (an interrupted commit is finished only by DatasetWriter.open). Metadata is validated before any path built from it is opened: hostile templates, absolute
+modifies the dataset (an interrupted commit is finished only by DatasetWriter.open). Metadata is
+validated before any path built from it is opened: hostile templates, absolute
 paths, '..', absurd shapes or counts raise DatasetError.
 """
 
@@ -24,40 +25,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from app.dataset import layout as L
+from app.dataset.bounds import MIN_DATA_ROW_BYTES, MIN_EPISODE_ROW_BYTES, check_rows, load_info, read_capped, unreadable  # noqa: F401
 from app.dataset.errors import DatasetError
-from app.dataset.features import DEFAULT_FEATURES, check_features, video_keys
-from app.dataset.video import FrameDecoder
-from app.dataset.schema_check import episodes_types
+from app.dataset.features import video_keys
 from app.dataset.mp4_index import Mp4Bounds, Mp4Error, Mp4Index, load_index
+from app.dataset.schema_check import episodes_types
+from app.dataset.video import FrameDecoder
 
 log = logging.getLogger(__name__)
 FRAMES_AHEAD = 3       # samples a frame-threaded decoder reads past the frame it returns
-MAX_META_BYTES = 16 * 1024 * 1024   # info.json, stats.json: far above any real dataset's
-# Fewest bytes a real parquet row takes (each row has a unique int64 index; an episodes row its
-# indices, tasks and timestamps): a footer claiming more rows than its file can hold is hostile.
-MIN_DATA_ROW_BYTES, MIN_EPISODE_ROW_BYTES = 0.25, 4
-
-
-def read_capped(f, what: str, cap: int = MAX_META_BYTES) -> bytes:
-    """The whole of a metadata file, refused when larger than `cap` (read no further than cap + 1)."""
-    data = f.read(cap + 1)
-    if len(data) > cap:
-        raise DatasetError(f"{what} is larger than {cap // (1024 * 1024)} MB; a real one is a few KB. "
-                           "Refusing to read it (corrupt or hostile dataset)")
-    return data
-
-
-def check_rows(rel: str, pf: pq.ParquetFile, size: int, most: int, min_row_bytes: float) -> int:
-    """Rows the footer of `rel` claims, checked against its file size and what the metadata allows,
-    before anything is read (a tiny file can claim millions of rows)."""
-    rows = pf.metadata.num_rows
-    if rows < 0 or rows > most:
-        raise DatasetError(f"{rel}: its footer claims {rows} rows; the dataset's metadata allows at most {most}")
-    if rows > size / min_row_bytes + 64:
-        raise DatasetError(f"{rel}: its footer claims {rows} rows in a file of {size} bytes; "
-                           "that cannot be real (corrupt or hostile file)")
-    return rows
-
 
 @dataclass
 class VideoSegmentRef:
@@ -75,50 +51,6 @@ class EpisodeInfo:
     from_index: int
     to_index: int
     videos: dict[str, VideoSegmentRef] = field(default_factory=dict)
-
-
-def load_info(info: dict) -> dict:
-    """Check info.json before anything is built from it; returns it unchanged."""
-    if not isinstance(info, dict):
-        raise DatasetError("meta/info.json is not a JSON object")
-    for key in ("codebase_version", "fps", "features"):
-        if key not in info:
-            raise DatasetError(f"meta/info.json lacks {key!r}")
-    if info["codebase_version"] != L.CODEBASE_VERSION:
-        raise DatasetError(f"codebase_version is {info['codebase_version']!r}; only v3.0 is supported "
-                           "(convert v2.x datasets with lerobot first)")
-    fps = info["fps"]
-    if not isinstance(fps, int) or isinstance(fps, bool) or not 0 < fps <= 1000:
-        raise DatasetError(f"fps {fps!r} is not a positive integer")
-    for key, top in (("total_episodes", L.MAX_EPISODES), ("total_frames", L.MAX_FRAMES),
-                     ("total_tasks", L.MAX_EPISODES), ("chunks_size", L.MAX_CHUNKS_SIZE)):
-        v = info.get(key, 0 if key != "chunks_size" else L.DEFAULT_CHUNKS_SIZE)
-        if not isinstance(v, int) or isinstance(v, bool) or v < 0 or v > top:
-            raise DatasetError(f"{key} {v!r} is not plausible")
-    if info.get("chunks_size", 1) <= 0:
-        raise DatasetError("chunks_size must be positive")
-    for key in ("data_files_size_in_mb", "video_files_size_in_mb"):
-        v = info.get(key, 1)
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or v <= 0:
-            raise DatasetError(f"{key} {v!r} must be a positive number")
-    features = info["features"]
-    check_features(features, allow_defaults=True)
-    for name, ft in DEFAULT_FEATURES.items():
-        if name not in features or features[name]["dtype"] != ft["dtype"]:
-            raise DatasetError(f"default feature {name!r} is missing or not {ft['dtype']}")
-    L.check_template(info.get("data_path") or "", "data_path", {"chunk_index", "file_index"})
-    if video_keys(features):
-        L.check_template(info.get("video_path") or "", "video_path", {"video_key", "chunk_index", "file_index"})
-    return info
-
-
-def unreadable(rel: str, f, exc: BaseException) -> Exception:
-    """The error to raise for a parquet file pyarrow could not read: what the remote file saw (the
-    Hub busy, a cut connection: pyarrow hides it behind its own message) when it saw something."""
-    seen = getattr(f, "failure", None)
-    if seen is not None:
-        return seen
-    return DatasetError(f"{rel} is not a readable parquet file: {str(exc)[:300]}")
 
 
 class DatasetReader:
@@ -140,6 +72,7 @@ class DatasetReader:
         self._locks: dict[str, threading.Lock] = {}                     # one per camera file
         self._indexes: dict[str, Mp4Index | None] = {}
         self._dlock = threading.Lock()
+        self._closed = False
 
     # ---------------------------------------------------------------- files
     def path(self, rel: str) -> str:
@@ -366,7 +299,12 @@ class DatasetReader:
                     self._evict_one()
             entry = self._open_video(rel, window, video_key)
             with self._dlock:
-                self._decoders[rel] = entry
+                if not self._closed:
+                    self._decoders[rel] = entry
+            if self._closed:
+                entry[0].close()
+                entry[1].close()
+                self._check_open()
         elif hasattr(entry[1], "window"):
             entry[1].window = window
         return entry
@@ -396,12 +334,17 @@ class DatasetReader:
         ref = self.episodes[e].videos[video_key]
         with self._dlock:
             lock = self._locks.setdefault(ref.path, threading.Lock())
-        with lock:
+        with lock:     # close() takes this lock before it frees the decoder: never freed mid-decode
+            self._check_open()
             pending, window = self._video_file(ref, t, t + 0.5 / self.fps, ref.path not in self._decoders)
             for p in pending:
                 p.result()
             dec, _ = self._decoder(ref.path, window, video_key)
             return self.check_frame(ref.path, video_key, dec.frame_at(t))
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise DatasetError("the dataset was closed (another dataset or episode was opened meanwhile)")
 
     def iter_frames(self, e: int, video_key: str, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
         """Frames start..stop-1 of an episode, decoded sequentially (its own decoder, thread-safe).
@@ -428,6 +371,7 @@ class DatasetReader:
         try:
             n = start
             for t, img in dec.frames_between(t0, t1):
+                self._check_open()
                 expect = self.frame_time(e, video_key, n)
                 if abs(t - expect) > 1e-4:
                     raise DatasetError(f"{ref.path}: frame {n} of episode {e} at {t:.6f} s, expected {expect:.6f} s")
@@ -442,8 +386,16 @@ class DatasetReader:
             f.close()
 
     def close(self) -> None:
+        """Free the decoders. Safe while other threads read: a decode in progress on a camera file
+        finishes first (its lock is taken before its decoder is freed), later reads raise
+        DatasetError("... closed ..."); a sequential run (`iter_frames`) stops at its next frame."""
         with self._dlock:
-            for d, f in self._decoders.values():
-                d.close()
-                f.close()
-            self._decoders.clear()
+            self._closed = True
+            rels = list(self._decoders)
+        for rel in rels:
+            with self._locks[rel]:
+                with self._dlock:
+                    entry = self._decoders.pop(rel, None)
+                if entry is not None:
+                    entry[0].close()
+                    entry[1].close()

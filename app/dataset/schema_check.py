@@ -142,7 +142,8 @@ def episodes_types(rel: str, schema: pa.Schema, features: dict) -> list[str]:
     for key in stats_features(features):
         nested = features[key].get("dtype") in ("video", "image")
         for k in KEYS:
-            wanted[f"stats/{key}/{k}"] = ({"list<list<list<float>>>", "list<list<list<int>>>"} if nested and k != "count"
+            image = nested and k != "count"
+            wanted[f"stats/{key}/{k}"] = ({"list<list<list<float>>>", "list<list<list<int>>>"} if image
                                           else {"list<float>", "list<int>"})
     return _expect(rel, schema, wanted)[:_MAX_LINES]
 
@@ -167,10 +168,11 @@ def type_problems(fs, base: str) -> list[str]:
     """Every metadata type problem of the dataset at `base` on filesystem `fs` (JSON and parquet
     schemas only: nothing large is read). Unreadable files are left to the reader to report."""
     import json
+
     import pyarrow.parquet as pq
 
     from app.dataset import layout as L
-    from app.dataset.reader import read_capped
+    from app.dataset.bounds import read_capped
 
     def load(rel):
         with fs.open(f"{base}/{rel}", "rb") as f:

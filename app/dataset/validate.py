@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-
 from pathlib import Path
 
 import av

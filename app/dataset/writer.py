@@ -28,8 +28,15 @@ from app.dataset.errors import DatasetError
 from app.dataset.features import all_features, arrow_schema, check_features, column_array, data_columns, video_keys
 from app.dataset.meta import episodes_schema, info_json, stats_columns, tasks_table
 from app.dataset.stats import aggregate, from_json, numeric_stats, to_json
-from app.dataset.video import (SegmentInfo, VideoSettings, can_concatenate, concat_into, encode_segment, info_block,
-                               verify_segment)
+from app.dataset.video import (
+    SegmentInfo,
+    VideoSettings,
+    can_concatenate,
+    concat_into,
+    encode_segment,
+    info_block,
+    verify_segment,
+)
 
 _ORDER = (("data/", 0), ("videos/", 1), ("meta/tasks", 2), ("meta/episodes", 3), ("meta/stats", 4),
           (".studio/", 5), ("meta/info", 6))
@@ -107,7 +114,7 @@ class DatasetWriter:
         return cls(root, {}, video)  # video None: keep encoding as the dataset was encoded so far
 
     def _load(self) -> None:
-        from app.dataset.reader import load_info, read_capped  # shared validation of info.json
+        from app.dataset.bounds import load_info, read_capped  # shared validation of info.json
         self.info = load_info(self._meta_json(L.INFO_PATH, read_capped))
         self.features = self.info["features"]
         self.fps = self.info["fps"]

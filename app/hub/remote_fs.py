@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from fsspec.spec import AbstractFileSystem
 
-from app.dataset.reader import MAX_META_BYTES
+from app.dataset.bounds import MAX_META_BYTES
 from app.hub.errors import HubError
 from app.hub.range_cache import RangeCache, file_key
 
