@@ -39,6 +39,11 @@ def parser():
 
 @pytest.fixture
 def sim_ports(tmp_path, monkeypatch):
+    yield from sim_buses_with_calibration(tmp_path, monkeypatch)
+
+
+def sim_buses_with_calibration(tmp_path, monkeypatch):
+    """The simulated leader and follower with lerobot calibration files under the ids the docs use."""
     monkeypatch.setenv("HF_LEROBOT_CALIBRATION", str(tmp_path / "cal"))
     buses = {r: SimServoBus(r) for r in ("leader", "follower")}
     for role, bus in buses.items():  # what `teleop-studio sim-bus --write-calibration ID` saves

@@ -10,8 +10,16 @@ import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import (QComboBox, QDialog, QGridLayout, QHBoxLayout, QLabel, QListWidget, QPushButton,
-                               QVBoxLayout)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+)
 
 from app.rig import discovery
 from app.rig.motor_setup import ARMS, MotorSetup, MotorSetupError, setup_order

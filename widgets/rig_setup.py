@@ -11,12 +11,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGridLayout,
-                               QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox, QPushButton,
-                               QSpinBox, QTableWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout,
+                               QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox, QTableWidget,
+                               QVBoxLayout)
 
-from app.rig import calibration, discovery, profiles
+from app.rig import discovery, profiles
 from app.rig.profiles import CameraConfig, ProfileError, RigProfile
+from widgets.port_picker import PortPicker
+from widgets.rig_menu import install_rig_menu  # noqa: F401 (the main window installs the Rig menu from here)
 
 CHECKBOX_STYLE = """
 QCheckBox { margin-left: 8px; }
@@ -24,87 +26,6 @@ QCheckBox::indicator { width: 15px; height: 15px; border: 1px solid #7a8490; bor
 QCheckBox::indicator:checked { background: #4e9bf5; border-color: #9cc7fa; }
 """
 RESOLUTIONS = ["640x480", "1280x720", "1920x1080", "320x240"]
-
-
-class PortPicker(QWidget):
-    """Serial port + calibration id of one arm, and a button that pings its servos."""
-
-    def __init__(self, role: str, extra_ports: list[tuple[str, str]], parent=None):
-        super().__init__(parent)
-        self.role = role
-        self.port = QComboBox(editable=True)
-        self.port.setMinimumWidth(380)
-        self.port.setToolTip("The USB serial adapter of this arm. Type a path if it is not listed.")
-        self.arm_id = QComboBox(editable=True)
-        self.arm_id.setToolTip("Name of the calibration file (lerobot's id). Existing files are listed.")
-        self.arm_id.addItems(calibration.existing_ids(role) or [role])
-        self.test = QPushButton("Test")
-        self.find = QPushButton("Find…")
-        self.find.setToolTip("Find this arm's port by unplugging and replugging its USB cable")
-        self.find.clicked.connect(lambda: self._find_by_unplugging())
-        self.port_pattern: str | None = None  # which paths count as ports (None: lerobot-find-port's /dev/tty*)
-        self.result = QLabel("")
-        self.result.setWordWrap(True)
-        self.result.setObjectName("hint")
-        self.test.clicked.connect(self._probe)
-        self.extra_ports = extra_ports
-        grid = QGridLayout(self)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.addWidget(QLabel("Port"), 0, 0)
-        grid.addWidget(self.port, 0, 1)
-        grid.addWidget(self.test, 0, 2)
-        grid.addWidget(self.find, 0, 3)
-        grid.addWidget(QLabel("Calibration id"), 1, 0)
-        grid.addWidget(self.arm_id, 1, 1)
-        grid.addWidget(self.result, 2, 1, 1, 2)
-        grid.setColumnStretch(1, 1)
-
-    def fill(self, ports: list[discovery.SerialPortInfo]) -> None:
-        current = self.path()
-        self.port.clear()
-        for p in ports:
-            self.port.addItem(p.label(), p.path)
-        for label, path in self.extra_ports:
-            self.port.addItem(label, path)
-        if current:
-            self.set_path(current)
-
-    def path(self) -> str:
-        i = self.port.currentIndex()
-        if i >= 0 and self.port.itemText(i) == self.port.currentText():
-            return self.port.itemData(i) or self.port.currentText().strip()
-        return self.port.currentText().strip()
-
-    def set_path(self, path: str) -> None:
-        i = self.port.findData(path)
-        if i >= 0:
-            self.port.setCurrentIndex(i)
-        else:
-            self.port.setEditText(path)
-
-    def _find_by_unplugging(self, confirm=None) -> None:
-        """lerobot-find-port in two clicks; `confirm(text) -> bool` stands in for the message box."""
-        confirm = confirm or (lambda text: QMessageBox.question(self, "Find the port", text) ==
-                              QMessageBox.StandardButton.Yes)
-        finder = discovery.PortFinder(self.port_pattern)
-        if not confirm(f"Remove the USB cable of the {self.role} arm's controller board, then press Yes."):
-            return
-        try:
-            port = finder.unplugged()
-        except ValueError as exc:
-            self.result.setText(f"✖ {exc}")
-            return
-        confirm(f"The {self.role} arm was on {port}. Plug the cable back in, then press Yes.")
-        path, sentence = finder.replugged()
-        self.set_path(path or port)
-        self.result.setText(("✔ " if path else "") + sentence)
-
-    def _probe(self) -> None:
-        if not self.path():
-            self.result.setText("Choose a port first.")
-            return
-        found, text = discovery.probe_servos(self.path())
-        self.result.setText(("✔ " if len(found) == 6 else "✖ ") + text)
 
 
 class RigSetupDialog(QDialog):
@@ -373,76 +294,6 @@ class RigSetupDialog(QDialog):
         self._probe_timer.stop()
         self._pool.shutdown(wait=False, cancel_futures=True)
         super().done(result)
-
-
-def install_rig_menu(window) -> None:
-    """A "Rig" menu on the main window: rig setup, arm calibration and, on the simulated rig, keyboard
-    jogging of the simulated leader (Alt+1..6 = +5 degrees, Alt+Shift+1..6 = -5; Alt+H holds it still)."""
-    from PySide6.QtGui import QAction, QKeySequence
-    from PySide6.QtWidgets import QMenu
-
-    from widgets.calibration_wizard import CalibrationWizard
-
-    rig = window.rig
-    help_menu = getattr(window, "help_menu", None)
-    if help_menu is not None:  # Help stays the last menu
-        menu = QMenu("&Rig", window)
-        window.menuBar().insertMenu(help_menu.menuAction(), menu)
-    else:
-        menu = window.menuBar().addMenu("&Rig")
-    sim = getattr(rig, "sim_buses", {}) if rig.simulated else {}
-    sim_ports = [(f"{b.port}  [simulated {r}]", b.port) for r, b in sim.items()]
-
-    def setup():
-        dlg = RigSetupDialog(extra_ports=sim_ports, parent=window)
-        if dlg.exec() and dlg.saved_path:
-            QMessageBox.information(window, "Rig setup", f"Saved {dlg.saved_path}.\n"
-                                    "Restart the studio to use this rig.")
-
-    def calibrate():
-        running = rig.running
-        rig.teleop.stop()  # the wizard needs the serial port to itself
-        try:
-            follower = getattr(rig.follower, "port", "")
-            CalibrationWizard("follower", follower, extra_ports=sim_ports, parent=window).exec()
-        finally:
-            if running:
-                rig.teleop.start()
-
-    def setup_motors():
-        from widgets.motor_setup_wizard import MotorSetupWizard
-
-        running = rig.running
-        rig.teleop.stop()  # in case the wizard is pointed at one of this rig's ports
-        try:
-            MotorSetupWizard(extra_ports=sim_ports, parent=window).exec()
-        finally:
-            if running:
-                rig.teleop.start()
-
-    for text, slot in (("Rig &setup…", setup), ("Set up &motors…", setup_motors),
-                       ("&Calibrate an arm…", calibrate)):
-        action = QAction(text, window)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-    leader = sim.get("leader")
-    if leader is None:
-        return
-    menu.addSeparator()
-    hold = QAction("&Hold the simulated leader still", window, checkable=True)
-    hold.setShortcut(QKeySequence("Alt+H"))
-    hold.toggled.connect(lambda on: leader.move_by_hand("hold" if on else "leader"))
-    menu.addAction(hold)
-    jog = menu.addMenu("&Jog the simulated leader")
-    from app.rig.samples import JOINT_NAMES
-
-    for k, joint in enumerate(JOINT_NAMES):
-        for sign, mod in ((1, "Alt"), (-1, "Alt+Shift")):
-            a = QAction(f"{joint} {'+' if sign > 0 else '-'}5", window)
-            a.setShortcut(QKeySequence(f"{mod}+{k + 1}"))
-            a.triggered.connect(lambda _=False, k=k, d=5.0 * sign: leader.jog(k, d))
-            jog.addAction(a)
-    window.rig_menu = menu
 
 
 def _demo(argv: list[str]) -> int:
