@@ -223,10 +223,11 @@ def _write(plan: Plan, root: Path, progress, cancel) -> Result:
 
                 src_stats[pick.source] = episode_stats(r)
             stats = dict(src_stats[pick.source][pick.episode])
+            stats.update(S.renumbered_stats(cols))
             for name in stat_feats:
                 if name in S.RENUMBERED:
-                    stats[name] = S.numeric_episode_stats(name, cols[name].reshape(-1, 1), fps)
-                elif name not in stats or "count" not in stats[name]:
+                    continue
+                if name not in stats or "count" not in stats[name]:
                     if name in cams:
                         stats[name] = S.video_episode_stats(r.iter_frames(pick.episode, name))
                     else:

@@ -71,7 +71,7 @@ def episode_stats(reader: DatasetReader) -> list[dict]:
             except (pa.ArrowInvalid, OSError) as exc:
                 raise DatasetError(f"{rel} is not a readable parquet file: {exc}") from exc
         names = [c for c in table.column_names if c.startswith("stats/") and c.count("/") >= 2]
-        columns = {c: table.column(c).to_pylist() for c in names}
+        columns = {c: _rows(table.column(c), c.endswith("/count")) for c in names}
         for row in range(table.num_rows):
             ep: dict = {}
             for c in names:
@@ -79,8 +79,30 @@ def episode_stats(reader: DatasetReader) -> list[dict]:
                 value = columns[c][row]
                 if value is None:
                     continue
-                ep.setdefault(feat, {})[stat] = np.asarray(value, dtype=np.int64 if stat == "count" else np.float64)
+                ep.setdefault(feat, {})[stat] = value
             out.append(ep)
     if len(out) != len(reader.episodes):
         raise DatasetError(f"meta/episodes holds {len(out)} stats rows for {len(reader.episodes)} episodes")
     return out
+
+
+def _rows(column: pa.ChunkedArray, count: bool) -> list:
+    """One numpy array per row of a stats column (list, or list of lists for images), read as one
+    block when every row has the same shape, row by row otherwise (nulls, ragged lists)."""
+    dtype = np.int64 if count else np.float64
+    arr = column.combine_chunks()
+    shape, flat = [], arr
+    while pa.types.is_list(flat.type) or pa.types.is_large_list(flat.type) or pa.types.is_fixed_size_list(flat.type):
+        if flat.null_count:
+            break
+        lengths = flat.value_lengths().to_numpy(zero_copy_only=False) if not pa.types.is_fixed_size_list(flat.type) \
+            else np.full(len(flat), flat.type.list_size)
+        if len(lengths) == 0 or (lengths != lengths[0]).any():
+            break
+        shape.append(int(lengths[0]))
+        flat = flat.flatten()
+    else:
+        if not flat.null_count and shape:
+            block = flat.to_numpy(zero_copy_only=False).astype(dtype).reshape([len(arr)] + shape)
+            return list(block)
+    return [None if v is None else np.asarray(v, dtype=dtype) for v in arr.to_pylist()]

@@ -52,6 +52,13 @@ def numeric_episode_stats(name: str, values: np.ndarray, fps: int) -> dict:
     return numeric_stats(np.asarray(values))
 
 
+def renumbered_stats(cols: dict[str, np.ndarray]) -> dict:
+    """Stats of the columns an edit renumbers, in one call (numeric_stats works per element, so
+    stacking the columns gives each exactly the stats it would get alone)."""
+    both = numeric_stats(np.stack([cols[n] for n in RENUMBERED], axis=1))
+    return {n: {k: (v if k == "count" else v[j:j + 1]) for k, v in both.items()} for j, n in enumerate(RENUMBERED)}
+
+
 def video_episode_stats(frames) -> dict | None:
     """Image stats over an episode's decoded frames (only for sources that lack them)."""
     sampler = ImageStatsSampler()
