@@ -1,6 +1,8 @@
 """Opt-in (needs the lerobot-compat venv; pipe `yes ""` for lerobot's calibration prompt): lerobot 0.6.1's
 SO101Follower/SO101Leader.connect() and the studio's FeetechArm.connect() against the same fresh simulated
-servos; the configure() writes must be the same sequence and every register the same afterwards."""
+servos; the configure() writes must be the same sequence and every register the same afterwards.
+The simulation runs on a thread of this process: on a heavily loaded machine lerobot's ~50 ms packet
+timeout can expire ("There is no status packet!"); run it again."""
 import os, sys, tempfile
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
