@@ -79,6 +79,7 @@ class EditDialog(QDialog):
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         self.in_place = QCheckBox("replace this dataset (crash-safe swap)")
+        self.local = local
         self.in_place.setEnabled(local)
         self.in_place.toggled.connect(lambda on: self.out.setEnabled(not on))
         form = QFormLayout()
@@ -124,7 +125,9 @@ class EditDialog(QDialog):
         key = self.op.currentData()
         for k, w in self.rows.items():
             w.setEnabled(k == key)
-        self.in_place.setEnabled(self.in_place.isEnabled() and key != "split")
+        self.in_place.setEnabled(self.local and key != "split")
+        if not self.in_place.isEnabled():
+            self.in_place.setChecked(False)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Output folder (a new folder inside it, or an empty one)")

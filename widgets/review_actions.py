@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QFileDialog
 
+from app.dataset.features import DEFAULT_FEATURES
 from app.dataset.reader import DatasetReader
 from app.paths import data_dir
 from app.review.exchange import DATASET_FILE, export, import_file
@@ -168,7 +169,7 @@ class ReviewActions:
             out, n = base / f"{name}-{n}", n + 1
         rejected = [e for e in range(len(self.reader.episodes)) if self.review and self.review.state(e) == REJECTED]
         selected = [self.current] if self.current is not None else []
-        self.edit_dialog = EditDialog(self._open_sources, self.title, list(self.reader.features), out, rejected,
+        self.edit_dialog = EditDialog(self._open_sources, self.title, [f for f in self.reader.features if f not in DEFAULT_FEATURES], out, rejected,
                                       selected, self.local_root is not None, self)
         self.edit_dialog.done_editing.connect(self._edited)
         self.edit_dialog.show()

@@ -88,3 +88,4 @@ class ReviewBar(QWidget):
         self.text_entered.emit(self.text.text(), self.mode)
         self.text.clear()
         self.mode = ("note", None)
+        self.text.setPlaceholderText("N: note on this episode · M: marker at this frame")
