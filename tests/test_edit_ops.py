@@ -78,6 +78,13 @@ def test_merge_renumbers_tasks_and_indexes(fixtures_dir, studio, tmp_path):
 def test_merge_refuses_a_mismatch_naming_it(fixtures_dir, studio, tmp_path):
     with pytest.raises(EditError, match="observation.images.wrist only in"):
         merge.plan([open_source(str(fixtures_dir / SO101)), open_source(str(studio))])
+    h264 = tmp_path / "h264"
+    shutil.copytree(studio, h264)
+    info = json.loads((h264 / "meta" / "info.json").read_text())
+    info["features"]["observation.images.front"]["info"]["video.codec"] = "h264"
+    (h264 / "meta" / "info.json").write_text(json.dumps(info))
+    with pytest.raises(EditError, match="codec av1 in .* but h264"):
+        merge.plan([open_source(str(studio)), open_source(str(h264))])
     other = tmp_path / "fps"
     write_studio(other, lengths=(4,), roll=False, fps=15)
     with pytest.raises(EditError, match="30 fps.*15 fps"):

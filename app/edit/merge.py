@@ -30,6 +30,12 @@ def check_compatible(sources: list[Source]) -> None:
             if (x.get("dtype"), list(x.get("shape") or [])) != (y.get("dtype"), list(y.get("shape") or [])):
                 raise EditError(f"cannot merge: feature {k} is {_describe(x)} in {a.label} "
                                 f"but {_describe(y)} in {b.label}")
+            if x.get("dtype") == "video":
+                for field in ("video.codec", "video.pix_fmt"):
+                    va, vb = (x.get("info") or {}).get(field), (y.get("info") or {}).get(field)
+                    if va and vb and va != vb:
+                        raise EditError(f"cannot merge: camera {k} is {field.split('.')[1]} {va} in {a.label} but "
+                                        f"{vb} in {b.label} (one camera file holds one kind of stream)")
             if x.get("dtype") != "video" and x.get("names") != y.get("names"):
                 raise EditError(f"cannot merge: feature {k} names {x.get('names')} in {a.label} "
                                 f"but {y.get('names')} in {b.label}")
