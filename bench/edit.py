@@ -201,15 +201,17 @@ def main() -> int:
         res["lerobot_merge_s"] = dt
     print(f"data: {n} + {args.merge_episodes} episodes x {args.frames} frames, one {W}x{H} camera "
           "(textured, hand-held pan, sensor noise sigma 3)")
-    for op, label in (("delete", f"delete {len(gone)} of {n} episodes"), ("merge", f"merge {n} + {args.merge_episodes}")):
+    for op, label in (("delete", f"delete {len(gone)} of {n} episodes"),
+                      ("merge", f"merge {n} + {args.merge_episodes}")):
         ours, theirs = res[f"studio_{op}_s"], res.get(f"lerobot_{op}_s")
         if theirs is None:
             print(f"{label}: studio {ours:.2f} s, lerobot not measured, speed-up not measured")
         else:
             print(f"{label}: studio {ours:.2f} s, lerobot {theirs:.2f} s, speed-up {theirs / ours:.1f}x")
-    lr = res.get("lerobot_changed_packets")
-    print(f"kept episodes' video packets changed: studio {res['studio_changed_packets']} of {res['compared_packets']}, "
-          f"lerobot {'not measured' if lr is None else f'{lr} of {res['compared_packets']}'}")
+    lr, compared = res.get("lerobot_changed_packets"), res["compared_packets"]
+    theirs = "not measured" if lr is None else f"{lr} of {compared}"
+    print(f"kept episodes' video packets changed: studio {res['studio_changed_packets']} of {compared}, "
+          f"lerobot {theirs}")
     print(f"frames re-encoded on keyframe cuts: studio {res['studio_reencoded_frames']}")
     print(f"outputs valid: delete {res['s-del_valid']}, merge {res['s-merge_valid']}")
     if args.json:

@@ -65,7 +65,8 @@ def at_most(x): return lambda v: v <= x  # noqa: E704
 HUB_COLD = r"stream: app\.hub \(\d+ KiB blocks\), cold\s+"
 HUB_DL = r"download whole files first\s+"
 NUM = r"([\d.]+)"
-STREAM_ROW = r"\| so101_3ep \| {where} \| {mode}[^|]*\| \d+ \| [\d.]+ \| \d+ \| (\d+) \|"
+STREAM_ROW = r"\| Hub \d+ ms \| DataLoader, {w} workers? \| \d+ \| [\d.]+ \| \d+ \| (\d+) \|"
+LEROBOT_ROW = r"(?m)^\| {cls} \| {loader} \|(?:[^|\n]*\|){{6}} ([\d.]+)x \|$"
 LEROBOT_ABSENT = r"(?i)skipped: no python with lerobot|lerobot[^\n]*not measured"
 NOT_MEASURED = "not measured"
 CAM, SYN = r"\[camera-like\]", r"\[synthetic\]"
@@ -140,16 +141,26 @@ BENCHES = [
         Figure("hub.dl_bytes", 8, "download-whole-files: bytes / share", "(side by side)", None,
                HUB_DL + r"[\d.]+s\s+[\d.]+ms\s+[\d.]+ms\s+\d+\s+\d+\s+" + NUM),
     ]),
-    Bench("stream", [], ["--episodes", "3", "--frames", "30"], [
-        Figure("stream.ratio", 9, "streaming so101_3ep over the Hub stand-in (50 ms) / lerobot 0.6.1's",
-               ">= 2x (end to end)", at_least(2.0), r"sequential: lerobot .*?([\d.]+)x end to end", unit="x",
-               fmt="{:.1f}", absent=LEROBOT_ABSENT),
-        Figure("stream.hub", 9, "ours: so101_3ep over the Hub stand-in (50 ms), end to end", "(shown)", None,
-               STREAM_ROW.format(where=r"Hub \d+ ms", mode="sequential"), unit=" frames/s", fmt="{:.0f}"),
-        Figure("stream.hub_shuffled", 9, "same, shuffled (buffer 1000)", "(shown)", None,
-               STREAM_ROW.format(where=r"Hub \d+ ms", mode="shuffled"), unit=" frames/s", fmt="{:.0f}"),
-        Figure("stream.local", 9, "streaming so101_3ep from disk", "(shown)", None,
-               STREAM_ROW.format(where=r"local", mode="sequential"), unit=" frames/s", fmt="{:.0f}"),
+    Bench("stream", [], [], [  # 640x480 x 2 cameras, 6 x 60 frames: the default run is already short
+        Figure("stream.hub1", 21, "training stream over the Hub stand-in (50 ms), DataLoader 1 worker", "(shown)", None,
+               STREAM_ROW.format(w=1), unit=" frames/s", fmt="{:.0f}"),
+        Figure("stream.hub2", 21, "same, 2 workers", "(shown)", None, STREAM_ROW.format(w=2), unit=" frames/s",
+               fmt="{:.0f}"),
+        Figure("stream.hub4", 21, "same, 4 workers", "(shown)", None, STREAM_ROW.format(w=4), unit=" frames/s",
+               fmt="{:.0f}"),
+        Figure("stream.hub_local", 21, "Hub / local disk, lowest of 1, 2, 4 workers", ">= 0.8", at_least(0.8),
+               r"Hub/local end to end: .*lowest ([\d.]+)x", unit="x"),
+        Figure("stream.vs_lerobot", 21, "ours / lerobot 0.6.1 StreamingLeRobotDataset, DataLoader 1 worker", ">= 10x",
+               at_least(10.0), LEROBOT_ROW.format(cls="StreamingLeRobotDataset", loader="DataLoader, 1 worker"),
+               unit="x", fmt="{:.1f}", absent=LEROBOT_ABSENT),
+        Figure("stream.vs_lerobot_alone", 21, "same, both datasets iterated alone (no DataLoader)", ">= 10x",
+               at_least(10.0),
+               LEROBOT_ROW.format(cls="StreamingLeRobotDataset", loader=r"dataset alone \(no DataLoader\)"),
+               unit="x", fmt="{:.1f}", absent=LEROBOT_ABSENT),
+        Figure("stream.vs_lerobot_map", 21, "ours / lerobot's map-style LeRobotDataset (download first), 1 worker",
+               "(side by side)", None,
+               LEROBOT_ROW.format(cls=r"LeRobotDataset \(map-style\)", loader="DataLoader, 1 worker"),
+               unit="x", fmt="{:.1f}", absent=LEROBOT_ABSENT),
     ]),
     Bench("push", [], [], [
         Figure("push.one", 10, "push 50 MB at 50 ms/request, 1 upload thread", "(shown)", None,
@@ -176,7 +187,8 @@ BENCHES = [
     ], timeout=3600),
     Bench("edit", [], ["--frames", "4", "--merge-episodes", "30"], [  # quick: 300 episodes all the same
         Figure("edit.delete", 20, "delete 3 of 300 episodes (640x480 camera-like): lerobot-edit-dataset / ours",
-               ">= 10x", at_least(10), r"delete 3 of 300 episodes: studio [\d.]+ s, lerobot [\d.]+ s, speed-up ([\d.]+)x",
+               ">= 10x", at_least(10),
+               r"delete 3 of 300 episodes: studio [\d.]+ s, lerobot [\d.]+ s, speed-up ([\d.]+)x",
                unit="x", fmt="{:.1f}", absent=LEROBOT_ABSENT),
         Figure("edit.merge", 20, "merge two datasets: lerobot-edit-dataset / ours", ">= 10x", at_least(10),
                r"merge 300 \+ \d+: studio [\d.]+ s, lerobot [\d.]+ s, speed-up ([\d.]+)x", unit="x", fmt="{:.1f}",
@@ -225,6 +237,8 @@ LISTED = [
            "tests/test_hub_remote.py, tests/test_browser_viewer.py"),
     Listed(9, "streaming equals direct reads, deltas, shuffle, subset, rollover, Hub", "tests pass",
            "tests/test_streaming_*.py"),
+    Listed(21, "lerobot's training loop unchanged with our import; 4 workers and 2 ranks x 2 workers read "
+               "every frame once", "tests pass", "tests/torch (make test runs them in .venv-torch)"),
     Listed(10, "push byte-exact, card YAML, v3.0 tag, resume without re-sending, token", "tests pass",
            "tests/test_push_*.py"),
     Listed(11, "bundle start to window", "<= 3 s", "make package-test (opt-in)"),

@@ -169,7 +169,8 @@ class ReviewActions:
             out, n = base / f"{name}-{n}", n + 1
         rejected = [e for e in range(len(self.reader.episodes)) if self.review and self.review.state(e) == REJECTED]
         selected = [self.current] if self.current is not None else []
-        self.edit_dialog = EditDialog(self._open_sources, self.title, [f for f in self.reader.features if f not in DEFAULT_FEATURES], out, rejected,
+        removable = [f for f in self.reader.features if f not in DEFAULT_FEATURES]
+        self.edit_dialog = EditDialog(self._open_sources, self.title, removable, out, rejected,
                                       selected, self.local_root is not None, self)
         self.edit_dialog.done_editing.connect(self._edited)
         self.edit_dialog.show()
