@@ -1,6 +1,7 @@
 """Journey 7: 200 quick dataset and episode switches in the window's Datasets panel while frames
 load, then the window closes: no crash, and no background thread of the window is left running.
-The journey runs in its own process (tests/journey_browser_run.py): a crash fails this test only."""
+The journey runs in its own process (tests/journey_browser_run.py): a crash (it segfaulted in
+video.frame_at before DatasetReader.close() became safe against concurrent reads) fails this test only."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from app.dataset.writer import Episode
 from tests.dataset_helpers import frames, joints
@@ -29,9 +29,6 @@ def small_dataset(root, n_episodes: int):
     return root
 
 
-@pytest.mark.xfail(reason="DatasetReader.close() frees decoders that prefetch threads still use (issue 17 "
-                          "item 5; the app/dataset helper's fix): the run segfaults in video.frame_at",
-                   strict=False)
 def test_200_dataset_and_episode_switches_while_frames_load(tmp_path):
     a, b = small_dataset(tmp_path / "a", 3), small_dataset(tmp_path / "b", 2)
     r = subprocess.run([sys.executable, "-m", "tests.journey_browser_run", str(a), str(b)], cwd=ROOT,
