@@ -404,7 +404,8 @@ def run_app(sim: bool, session=None) -> int:
     # Ctrl+C in the terminal or a polite kill: close the window normally (rig stopped, layout saved)
     def close_politely(*_):
         windows = [w for w in app.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-        for w in windows:
+        for w in windows:  # no prompt: the take is stopped and kept, the rest waits for the next launch
+            w.quit_confirmed = True
             w.close()
         if not windows:
             app.quit()
