@@ -20,7 +20,7 @@ DEBS_TEST := libegl1 libgl1 libfontconfig1 libglib2.0-0 libxkbcommon0 libdbus-1-
 DEBS_RUN  := $(DEBS_TEST) libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
 	libxcb-render-util0 libxcb-xinerama0 libxcb-randr0 libxcb-shape0 libxcb-xfixes0 libxcb-xkb1
 
-.PHONY: run test setup debs-run debs-test bench compat package package-test clean screenshots
+.PHONY: run test setup debs-run debs-test bench compat package package-test clean screenshots hub-floor
 
 run: debs-run $(VENV)/.installed
 	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ] && [ "$$QT_QPA_PLATFORM" != "offscreen" ]; then \
@@ -81,6 +81,11 @@ bench: $(VENV)/.installed
 
 screenshots: debs-run $(VENV)/.installed
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python -m widgets.screenshots resources/screenshots
+
+# The push, remote and range tests on the oldest huggingface_hub pyproject allows and on the newest PyPI
+# serves (each pip-installed into its own folder under ~/.cache/teleop-studio/hub-floor; ~4 min).
+hub-floor: debs-test $(VENV)/.installed
+	PY=$(BIN)/python bash tests/hub_floor.sh
 
 # Opt-in: load our datasets with lerobot 0.6.1 itself (separate Python 3.12 venv; pulls torch, ~3 GB).
 compat: $(VENV)/.installed

@@ -23,7 +23,7 @@ for v in $VERSIONS; do
   t0=$(date +%s)
   if [ -n "$up" ] || [ ! -f "$target/.done" ]; then
     rm -rf "$target"
-    "$PY" -m pip install --quiet --disable-pip-version-check --target "$target" "$req" fsspec || { status=1; continue; }
+    "$PY" -m pip install --quiet --disable-pip-version-check --target "$target" "$req" || { status=1; continue; }
     touch "$target/.done"
   fi
   got=$(PYTHONPATH="$target" "$PY" -c 'import huggingface_hub as h; print(h.__version__)')
