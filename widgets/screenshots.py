@@ -27,7 +27,27 @@ def _about(window) -> QWidget:
     return dialog
 
 
-SHOTS: list[tuple[str, Callable]] = [("main_window.png", _main_window), ("about.png", _about)]
+def _recording(window) -> QWidget:
+    """Mid-session: the take just recorded is held during the reset, its health shown."""
+    import tempfile
+
+    from app.recording.config import SessionConfig
+
+    from PySide6.QtWidgets import QDialog
+
+    for dialog in window.findChildren(QDialog):  # the About box of the shot before
+        dialog.close()
+    root = Path(tempfile.mkdtemp()) / "so101_pick_cube"
+    window.panels["recording"].open_session(SessionConfig(
+        root=root, repo_id="lab/so101_pick_cube", task="pick the red cube and put it in the box", episodes=10,
+        episode_time_s=4, reset_time_s=8, vcodec="h264"))
+    window.studio.command("start")
+    settle(5.5)
+    return window
+
+
+SHOTS: list[tuple[str, Callable]] = [("main_window.png", _main_window), ("about.png", _about),
+                                     ("recording.png", _recording)]
 
 
 def settle(seconds: float) -> None:
@@ -84,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"could not write {path}", file=sys.stderr)
                 return 1
             print(f"{path}  {pixmap.width()}x{pixmap.height()}")
+        window.quit_confirmed = True  # a shot may leave a session open: no quit prompt
         window.close()
     finally:
         rig.stop()
