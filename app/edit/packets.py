@@ -47,6 +47,7 @@ class SourceVideo:
         except (av.FFmpegError, IndexError) as exc:
             raise DatasetError(f"{name}: cannot read video: {exc}") from exc
         self.tb = self.stream.time_base
+        self._tbf = float(self.tb)           # float seconds per tick: Fraction arithmetic per packet is slow
         cc = self.stream.codec_context
         codec = _stream_codec(self.stream)
         self.key = (codec, cc.width, cc.height, cc.pix_fmt,
@@ -59,7 +60,7 @@ class SourceVideo:
         self._file.close()
 
     def _t(self, pkt) -> float:
-        return float(pkt.pts * self.tb)
+        return pkt.pts * self._tbf
 
     def _next(self):
         if self._pending is not None:
