@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.root is not None or args.task is not None or args.repo_id is not None:
         from app.commands.record import session_config
 
-        missing = [f for f, v in (("--root", args.root), ("--repo-id", args.repo_id), ("--task", args.task)) if v is None]
+        given = (("--root", args.root), ("--repo-id", args.repo_id), ("--task", args.task))
+        missing = [flag for flag, value in given if value is None]
         if missing:
             print(f"teleop-studio: the lab launcher needs {', '.join(missing)} as well", file=sys.stderr)
             return 2

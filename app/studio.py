@@ -253,7 +253,8 @@ class Studio:
                 from app.dataset.features import make_features
                 from app.dataset.video import VideoSettings
 
-                writer = DatasetWriter.create(root, repo_id=repo_id, fps=cfg.fps, features=make_features(*_shapes(cfg, self.rig)),
+                features = make_features(*_shapes(cfg, self.rig))
+                writer = DatasetWriter.create(root, repo_id=repo_id, fps=cfg.fps, features=features,
                                               robot_type="so_follower", video=video or VideoSettings())
         except (DatasetError, OSError, ValueError) as exc:
             raise StudioError(str(exc)) from exc

@@ -106,7 +106,8 @@ def run(mode: str, a, work: Path) -> dict:
     finally:
         Session._submit = original
     stalls.sort()
-    return {"mode": mode, "ticks": len(stalls), "worst_cpu_ms": 1000 * max(cpu) if cpu else float("nan"), "worst_ms": 1000 * stalls[-1] if stalls else float("nan"),
+    return {"mode": mode, "ticks": len(stalls), "worst_cpu_ms": 1000 * max(cpu) if cpu else float("nan"),
+            "worst_ms": 1000 * stalls[-1] if stalls else float("nan"),
             "p99_ms": 1000 * stalls[int(0.99 * (len(stalls) - 1))] if stalls else float("nan"),
             "worst_period_ms": 1000 * max(periods) if periods else float("nan"),
             "committed": committed, "resets_timed_out": resets, "state": State.DONE.value if done else "timeout"}

@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from app.dataset.writer import Episode
 from tests.dataset_helpers import frames, joints
 from tests.encoding_helpers import make_dataset

@@ -24,7 +24,8 @@ FLAGS = ["--repo-id", "lab/station1", "--task", "pick the cube"]
 
 def launch(*args):
     return subprocess.run([sys.executable, "-m", "app", "--log-level", "WARNING", "--sim", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
 
 
 def test_refusals_are_one_clear_line(tmp_path):

@@ -18,8 +18,17 @@ from importlib import resources
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QIcon, QKeySequence
-from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox,
-                               QScrollArea, QWidget)
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDockWidget,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QWidget,
+)
 
 from app.qtbridge import RigBridge
 from app.rig.rig import Rig

@@ -31,9 +31,9 @@ def _recording(window) -> QWidget:
     """Mid-session: the take just recorded is held during the reset, its health shown."""
     import tempfile
 
-    from app.recording.config import SessionConfig
-
     from PySide6.QtWidgets import QDialog
+
+    from app.recording.config import SessionConfig
 
     for dialog in window.findChildren(QDialog):  # the About box of the shot before
         dialog.close()

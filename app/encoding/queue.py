@@ -66,7 +66,8 @@ class EncodeQueue:
                 if e.id in committed:
                     self._journal.set_state(e.id, DONE, error="")
                 elif e.state == PENDING:
-                    self._journal.set_state(e.id, FAILED, error="The take's spool folder is missing; nothing to encode.")
+                    self._journal.set_state(e.id, FAILED,
+                                            error="The take's spool folder is missing; nothing to encode.")
             elif e.state == PENDING:
                 self._released.add(e.id)
         # Stopped takes missing from the journal are normally resubmitted by app.recording.recovery,

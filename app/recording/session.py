@@ -9,7 +9,8 @@ goes to the sink (the encode queue) when the next take starts or the session end
 (health record, `sink.submit`, which rewrites and syncs the queue journal) runs on the session's own
 hand-off thread, never on the teleop thread that ends a reset (a 500-entry journal takes ~20 ms). Observers get
 (event, data) callbacks from whichever thread made the change; widgets must hop to the GUI thread.
-Events: "state", "take_kept", "take_closed" (files closed, health known), "take_discarded", "take_submitted", "disk_low", "disk_full", "error".
+Events: "state", "take_kept", "take_closed" (files closed, health known), "take_discarded",
+"take_submitted", "disk_low", "disk_full", "error".
 """
 
 from __future__ import annotations
