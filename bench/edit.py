@@ -3,9 +3,9 @@ the same 640x480 camera-like datasets, in one run.
 
   python -m bench.edit [--episodes 300] [--frames 10] [--merge-episodes 60] [--work DIR]
 
-Camera-like video: a procedural texture (several octaves of smooth noise, colour) panned with
-hand-held motion (slow sway, tremor and a random walk), plus sensor noise sigma=3 on every frame,
-encoded by the studio's writer with lerobot's default settings (AV1, g=2, crf 30, preset 12).
+Camera-like video: bench/camera_like.py (a 1/f scene with objects, panned hand-held, sensor noise
+sigma 3 on every frame), encoded by the studio's writer with lerobot's default settings (AV1, g=2,
+crf 30, preset 12).
 To keep the set-up short, 20 distinct episodes are recorded and the 300-episode dataset is built
 from them by stream copy (episode content repeats; the files are as lerobot writes them: one mp4
 per camera until 200 MB, one data file).
@@ -40,34 +40,6 @@ CAM = "observation.images.front"
 H, W = 480, 640
 
 
-def texture(seed: int, h: int, w: int) -> np.ndarray:
-    import cv2
-
-    rng = np.random.default_rng(seed)
-    img = np.zeros((h, w, 3), np.float32)
-    for k, weight in ((6, 70), (12, 45), (24, 30), (48, 20), (96, 12), (192, 8)):
-        small = rng.normal(0, 1, (k * h // w + 2, k + 2, 3)).astype(np.float32)
-        img += weight * cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
-    img += 8 * rng.normal(0, 1, (h, w, 3)).astype(np.float32)          # fine grain
-    mix = np.array([[1.0, 0.6, 0.3], [0.2, 0.9, 0.4], [0.1, 0.3, 1.0]], np.float32)
-    return np.clip(110 + img @ mix.T, 0, 255).astype(np.uint8)
-
-
-def camera_frames(tex: np.ndarray, seed: int, n: int):
-    """Hand-held pan over the texture, plus sensor noise sigma=3."""
-    rng = np.random.default_rng(seed)
-    walk = np.cumsum(rng.normal(0, 1.2, (n, 2)), axis=0)
-    t = np.arange(n) / 30
-    margin_y, margin_x = (tex.shape[0] - H) // 2, (tex.shape[1] - W) // 2
-    for i in range(n):
-        dy = 25 * np.sin(0.9 * t[i] + seed) + 2.5 * np.sin(11 * t[i]) + walk[i, 0]
-        dx = 40 * np.sin(0.6 * t[i] + 2 * seed) + 2.5 * np.sin(13 * t[i] + 1) + walk[i, 1] + 6 * i
-        y = int(np.clip(margin_y + dy, 0, tex.shape[0] - H))
-        x = int(margin_x + dx) % (tex.shape[1] - W)
-        frame = tex[y:y + H, x:x + W].astype(np.int16) + rng.normal(0, 3, (H, W, 3)).astype(np.int16)
-        yield np.clip(frame, 0, 255).astype(np.uint8)
-
-
 def make_dataset(root: Path, repo_id: str, episodes: int, frames: int, seed: int) -> Path:
     from app.dataset.features import make_features
     from app.dataset.writer import DatasetWriter, Episode
@@ -75,6 +47,7 @@ def make_dataset(root: Path, repo_id: str, episodes: int, frames: int, seed: int
     from app.edit.plan import Pick, Plan
     from app.edit.source import open_source
     from app.rig.samples import FEATURE_NAMES
+    from bench.camera_like import CameraLikeClip
 
     if (root / "meta/info.json").exists():
         return root
@@ -82,13 +55,13 @@ def make_dataset(root: Path, repo_id: str, episodes: int, frames: int, seed: int
     seedroot = root.with_name(root.name + "-distinct")
     shutil.rmtree(seedroot, ignore_errors=True)
     t0 = time.monotonic()
-    tex = texture(seed, H + 160, W * 3)
+    clip = CameraLikeClip(W, H, seed)          # one hand-held take, cut into episodes
     w = DatasetWriter.create(seedroot, repo_id, 30, make_features(list(FEATURE_NAMES), {"front": (H, W)}))
     for e in range(distinct):
         tt = np.arange(frames, dtype=np.float32)[:, None]
         state = (40 * np.sin(0.03 * tt + np.arange(6) + e)).astype(np.float32)
         w.add_episode(Episode(f"task {e % 3}", {"observation.state": state, "action": state + 0.5},
-                              {CAM: camera_frames(tex, seed * 1000 + e, frames)}))
+                              {CAM: clip.frames(frames)}))
     w.close()
     src = open_source(str(seedroot))
     build(Plan([src], [Pick(0, e % distinct) for e in range(episodes)]), root)
@@ -169,8 +142,8 @@ def main() -> int:
     n = args.episodes
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
-    a = make_dataset(work / f"a-{n}x{args.frames}", "bench/a", n, args.frames, 1)
-    b = make_dataset(work / f"b-{args.merge_episodes}x{args.frames}", "bench/b", args.merge_episodes, args.frames, 2)
+    a = make_dataset(work / f"a-{n}x{args.frames}-cl", "bench/a", n, args.frames, 1)
+    b = make_dataset(work / f"b-{args.merge_episodes}x{args.frames}-cl", "bench/b", args.merge_episodes, args.frames, 2)
     runs = work / "runs"
     shutil.rmtree(runs, ignore_errors=True)
     runs.mkdir()
@@ -200,7 +173,7 @@ def main() -> int:
                          "--operation.roots", json.dumps([str(a), str(b)])])
         res["lerobot_merge_s"] = dt
     print(f"data: {n} + {args.merge_episodes} episodes x {args.frames} frames, one {W}x{H} camera "
-          "(textured, hand-held pan, sensor noise sigma 3)")
+          "(bench/camera_like.py: hand-held pan, sensor noise sigma 3)")
     for op, label in (("delete", f"delete {len(gone)} of {n} episodes"),
                       ("merge", f"merge {n} + {args.merge_episodes}")):
         ours, theirs = res[f"studio_{op}_s"], res.get(f"lerobot_{op}_s")
