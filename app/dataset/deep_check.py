@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow.parquet as pq
 
-from app.dataset.features import stats_features
 from app.dataset.bounds import MIN_EPISODE_ROW_BYTES, check_rows
+from app.dataset.features import stats_features
 from app.dataset.reader import DatasetReader
 from app.dataset.stats import KEYS, frame_histogram, histogram_stats, numeric_stats, sample_indices
 
