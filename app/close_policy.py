@@ -36,7 +36,7 @@ class Pending:
     def lines(self) -> list[str]:
         out = []
         if self.recording:
-            out.append(f"Recording now: {self.recording}. It is stopped and kept first.")
+            out.append(f"Recording now: {self.recording}. Quitting stops and keeps it first.")
         if self.held:
             out.append(f"Just recorded: {self.held}. It is kept.")
         for name, n in self.waiting.items():

@@ -120,7 +120,8 @@ def show_shortcuts(window) -> QDialog:
     panel = window.panels.get("recording")
     if panel is not None and hasattr(panel, "key_list"):
         keys += panel.key_list()
-    keys += [(window.quit_action.shortcut().toString(), "Quit"), ("Ctrl+P", "Pause the joint plot")]
+    keys += [(window.quit_action.shortcut().toString(), "Quit"), ("Ctrl+P", "Pause the joint plot"),
+             ("F1", "This list")]
     dialog = QDialog(window)
     dialog.setObjectName("ShortcutsDialog")
     dialog.setWindowTitle("Keyboard shortcuts")
@@ -141,7 +142,7 @@ def show_shortcuts(window) -> QDialog:
     lay.addWidget(table)
     lay.addWidget(note)
     lay.addWidget(buttons)
-    dialog.resize(420, 360)
+    dialog.resize(420, 480)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.show()
     return dialog
