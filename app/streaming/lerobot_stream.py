@@ -170,6 +170,10 @@ class LeRobotStream:
         """Reshuffle for this epoch: seed and epoch alone decide the order, in every rank and worker."""
         self._epoch, self._epoch_set = int(epoch), True
 
+    def epoch(self) -> tuple[int, bool]:
+        """(the epoch set_epoch gave, whether it was called)."""
+        return self._epoch, self._epoch_set
+
     # ---------------------------------------------------------------- sharding
     def node(self) -> tuple[int, int]:
         """(rank, world size) this process streams for; (0, 1) when not distributed."""
@@ -184,7 +188,9 @@ class LeRobotStream:
         return rank_length(self.num_frames, self.node()[1], self.drop_last)
 
     def _plan(self):
-        epoch = self._epoch if self._epoch_set else self._passes
+        epoch, epoch_set = self.epoch()
+        if not epoch_set:
+            epoch = self._passes
         self._passes += 1
         order = list(self.episodes)
         if self.shuffle:
@@ -195,7 +201,7 @@ class LeRobotStream:
         if not self.shuffle:
             return spans, None
         # without set_epoch, a DataLoader's per-pass seed still varies the order inside each share
-        extra = [] if self._epoch_set or loader_seed is None else [loader_seed % 2 ** 63]
+        extra = [] if epoch_set or loader_seed is None else [loader_seed % 2 ** 63]
         rng = np.random.default_rng([self.seed, epoch, rank, wid, *extra])
         return [spans[i] for i in rng.permutation(len(spans))], rng
 

@@ -49,6 +49,17 @@ def to_torch(item: dict) -> dict:
 class StreamingLeRobotDataset(LeRobotStream, IterableDataset):
     __doc__ = __doc__
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # in shared memory, as HF datasets keeps its epoch: persistent DataLoader workers see set_epoch
+        self._shared_epoch = torch.zeros(2, dtype=torch.int64).share_memory_()
+
+    def set_epoch(self, epoch: int) -> None:
+        self._shared_epoch[0], self._shared_epoch[1] = int(epoch), 1
+
+    def epoch(self) -> tuple[int, bool]:
+        return int(self._shared_epoch[0]), bool(self._shared_epoch[1])
+
     def node(self) -> tuple[int, int]:
         if self._node is not None:
             return self._node

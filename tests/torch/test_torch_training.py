@@ -136,6 +136,17 @@ def test_set_epoch_reshuffles_and_repeats():
     assert indices(plain) == list(range(180))
 
 
+def test_set_epoch_reaches_persistent_workers():
+    ds = StreamingLeRobotDataset("fixtures/so101_3ep", root=FIXTURE, buffer_size=64)
+    loader = torch.utils.data.DataLoader(ds, batch_size=8, num_workers=2, persistent_workers=True)
+    orders = []
+    for epoch in (0, 1, 0):
+        ds.set_epoch(epoch)
+        orders.append([i for b in loader for i in b["index"].tolist()])
+    assert orders[0] != orders[1] and orders[0] == orders[2]
+    assert sorted(orders[1]) == list(range(180))
+
+
 def test_uint8_frames_and_image_transforms():
     ds = StreamingLeRobotDataset("fixtures/so101_3ep", root=FIXTURE, episodes=[1], return_uint8=True,
                                  shuffle=False)
