@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.dataset.stats import QKEYS, ImageStatsSampler, numeric_stats
+from app.dataset.stats import BINS, KEYS, QKEYS, QUANTILES, ImageStatsSampler, numeric_stats
 
 RENUMBERED = ("index", "episode_index", "task_index")
 
@@ -53,10 +53,50 @@ def numeric_episode_stats(name: str, values: np.ndarray, fps: int) -> dict:
 
 
 def renumbered_stats(cols: dict[str, np.ndarray]) -> dict:
-    """Stats of the columns an edit renumbers, in one call (numeric_stats works per element, so
-    stacking the columns gives each exactly the stats it would get alone)."""
-    both = numeric_stats(np.stack([cols[n] for n in RENUMBERED], axis=1))
-    return {n: {k: (v if k == "count" else v[j:j + 1]) for k, v in both.items()} for j, n in enumerate(RENUMBERED)}
+    """Stats of the columns an edit renumbers (index, episode_index, task_index), equal to the
+    writer's numeric_stats to the last bit, computed per column with `int_stats`."""
+    out = {}
+    for n in RENUMBERED:
+        out[n] = int_stats(np.asarray(cols[n]).reshape(-1))
+    return out
+
+
+def int_stats(x: np.ndarray) -> dict:
+    """numeric_stats of one integer column, without its 5000-bin histogram: an integer column of an
+    episode has few distinct values, and the quantile of a histogram depends only on the bins that
+    hold values (same bins as np.histogram assigns, same arithmetic), so the result is identical."""
+    if len(x) < 2:
+        return numeric_stats(x.reshape(-1, 1))
+    col = x.reshape(-1, 1)
+    mn, mx = col.min(axis=0), col.max(axis=0)
+    mean = np.mean(col, axis=0)
+    std = np.sqrt(np.maximum(0, np.mean(col ** 2, axis=0) - mean ** 2))
+    edges = np.linspace(mn[0] - 1e-10, mx[0] + 1e-10, BINS + 1)
+    values, counts = np.unique(x, return_counts=True)
+    bins = np.minimum(np.searchsorted(edges, values, side="right") - 1, BINS - 1)
+    keep = bins >= 0
+    bins, counts = bins[keep], counts[keep]
+    ubins, starts = np.unique(bins, return_index=True)            # values sharing a bin add up
+    per_bin = np.add.reduceat(counts, starts).astype(np.float64)
+    cum = np.cumsum(per_bin)
+    n = len(x)
+    qs = []
+    for q in QUANTILES:
+        target = q * n
+        k = int(np.searchsorted(cum, target))
+        idx = int(ubins[k]) if k < len(ubins) else BINS
+        if idx == 0:
+            qs.append(float(edges[0]))
+        elif idx >= BINS:
+            qs.append(float(edges[-1]))
+        else:
+            before = cum[k - 1] if k else 0.0
+            qs.append(float(edges[idx] + (target - before) / per_bin[k] * (edges[idx + 1] - edges[idx])))
+    out = {"min": mn, "max": mx, "mean": mean, "std": std}
+    out = {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
+    out["count"] = np.array([n], dtype=np.int64)
+    out.update({k: np.array([qs[i]]) for i, k in enumerate(QKEYS)})
+    return {k: out[k] for k in KEYS}
 
 
 def video_episode_stats(frames) -> dict | None:
