@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ["HF_HUB_DISABLE_XET"] = "1"
+os.environ["HF_HUB_DISABLE_XET"] = "1"        # LFS rows; the default-install row switches it back on
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -47,6 +47,22 @@ def ours(hub, root, repo, workers=4, **kw):
     mark, t = len(hub.log), time.perf_counter()
     r = Push(PushOptions(root, repo, endpoint=hub.endpoint, token=TOKEN, workers=workers, **kw)).run()
     return time.perf_counter() - t, put_bytes(hub, mark), len(hub.log) - mark, r
+
+
+def default_install(hub, root, repo):
+    """hf-xet present and not disabled, as installed by default: the stand-in refuses Xet write tokens."""
+    from huggingface_hub import constants
+
+    from app.hub.push_transfer import xet_enabled
+
+    constants.HF_HUB_DISABLE_XET = False
+    try:
+        if not xet_enabled():
+            return float("nan"), 0.0, 0, "not measured: hf-xet is not installed"
+        s, sent, req, _ = ours(hub, root, repo)
+        return s, sent, req, "4 threads"
+    finally:
+        constants.HF_HUB_DISABLE_XET = True
 
 
 def hf_upload_folder(hub, root, repo):
@@ -80,6 +96,9 @@ def main() -> None:
             for workers in (1, 4):
                 s, sent, req, _ = ours(hub, tmp / "ds", f"studio/ours{workers}", workers=workers)
                 print(f"| ours, first push, {workers} upload thread(s) | {s:.2f} | {size / s:.1f} | {sent:.1f} | {req} |")
+            s, sent, req, r = default_install(hub, tmp / "ds", "studio/xet")
+            print(f"| ours, default install: Xet refused, falls back to LFS ({r}) | {s:.2f} | {size / s:.1f} | "
+                  f"{sent:.1f} | {req} |")
             s, sent, req = hf_upload_folder(hub, tmp / "ds", "studio/hf")
             print(f"| huggingface_hub upload_folder (5 threads) | {s:.2f} | {size / s:.1f} | {sent:.1f} | {req} |")
             s, sent, req, _ = ours(hub, tmp / "ds", "studio/ours4")
