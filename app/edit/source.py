@@ -71,16 +71,15 @@ def episode_stats(reader: DatasetReader) -> list[dict]:
             except (pa.ArrowInvalid, OSError) as exc:
                 raise DatasetError(f"{rel} is not a readable parquet file: {exc}") from exc
         names = [c for c in table.column_names if c.startswith("stats/") and c.count("/") >= 2]
-        columns = {c: _rows(table.column(c), c.endswith("/count")) for c in names}
+        columns = [(*c[len("stats/"):].rsplit("/", 1), _rows(table.column(c), c.endswith("/count")))
+                   for c in names]
+        feats = list(dict.fromkeys(f for f, _, _ in columns))
         for row in range(table.num_rows):
-            ep: dict = {}
-            for c in names:
-                feat, stat = c[len("stats/"):].rsplit("/", 1)
-                value = columns[c][row]
-                if value is None:
-                    continue
-                ep.setdefault(feat, {})[stat] = value
-            out.append(ep)
+            ep: dict = {f: {} for f in feats}
+            for feat, stat, values in columns:
+                if values[row] is not None:
+                    ep[feat][stat] = values[row]
+            out.append({f: v for f, v in ep.items() if v})
     if len(out) != len(reader.episodes):
         raise DatasetError(f"meta/episodes holds {len(out)} stats rows for {len(reader.episodes)} episodes")
     return out
