@@ -182,6 +182,25 @@ class ThreadCPU:
         return out
 
 
+def wait_children_settled(timeout: float = 20.0) -> None:
+    """Until no child process is using CPU: the encoders' forkserver imports av and numpy once when the
+    studio starts (~0.3-1 s of CPU), which is not per-frame work and must not fall in the window."""
+    me = psutil.Process()
+    last, quiet, end = None, 0, time.monotonic() + timeout
+    while quiet < 3 and time.monotonic() < end:
+        time.sleep(0.2)
+        now = {}
+        for p in me.children(recursive=True):
+            try:
+                if _kind(p) != "simulated servos":  # these serve the running rig: always busy
+                    now[p.pid] = _total(p)
+            except psutil.Error:
+                pass
+        busy = last is None or any(v - last.get(pid, 0) > 0.02 for pid, v in now.items())
+        quiet = 0 if busy else quiet + 1
+        last = now
+
+
 def run_pipeline(a, tmp: Path, k: int) -> dict:
     from app.encoding.workers import EncodeWorkers
     from app.recording.config import SessionConfig
@@ -199,6 +218,7 @@ def run_pipeline(a, tmp: Path, k: int) -> dict:
     workers.start()
     rig.start()
     time.sleep(1.0)
+    wait_children_settled()
     m0, kernel, t0, w0 = machine_busy_s(), KernelCPU(), tree_snapshot(), time.monotonic()
     th = ThreadCPU()
     takes = []
