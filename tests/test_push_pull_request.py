@@ -38,6 +38,10 @@ def test_refused_push_offers_a_pull_request_that_carries_the_files(whub, tmp_pat
         assert files.get(path, main_before.get(path)) == data, path
     assert set(files) == {k for k, v in local.items() if main_before.get(k) != v} | {"README.md"}
     assert "| 2 | 24 |" in files["README.md"].decode()
+    mark = len(whub.log)                       # the lab's own files again: nothing to propose, nothing tagged
+    same = Push(PushOptions(tmp_path / "lab", REPO, endpoint=whub.endpoint, create_pr=True, sleep=lambda s: None))
+    assert same.run().pr_url is None and "Nothing to propose" in same.progress.message
+    assert len(whub.pull_requests) == 1 and not any("/tag/" in x.path for x in whub.log[mark:])
 
 
 def test_no_pull_request_offered_for_a_repo_that_does_not_exist(whub, tmp_path):  # noqa: F811

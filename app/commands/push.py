@@ -100,6 +100,9 @@ def push_dataset(root: Path, repo_id: str, *, private: bool | None = None, branc
             print(f"  to open a pull request instead: teleop-studio push {root} --repo-id {repo_id} --create-pr",
                   file=sys.stderr)
         return 1
+    if create_pr and not r.pr_url:
+        print(f"nothing to propose: {repo_id} already holds these files", file=out, flush=True)
+        return 0
     if r.pr_url:
         print(f"opened a pull request with {len(r.committed)} changed file(s) in {r.seconds:.1f} s\n"
               f"  {r.pr_url}  (the v3.0 tag moves when a maintainer merges it and re-tags)", file=out, flush=True)

@@ -204,9 +204,11 @@ class Push:
         o = self.options
         try:
             self.result = self._push()
-            self._set(phase="done", message=(f"Opened a pull request on {o.repo_id}: {self.result.pr_url}"
-                                             if self.result.pr_url else
-                                             f"Pushed to {o.repo_id} ({self.result.commit[:8]}), tagged {TAG}"))
+            r = self.result
+            self._set(phase="done", message=(
+                f"Pushed to {o.repo_id} ({r.commit[:8]}), tagged {TAG}" if not o.create_pr else
+                f"Opened a pull request on {o.repo_id}: {r.pr_url}" if r.pr_url else
+                f"Nothing to propose: {o.repo_id} already holds these files."))
             return self.result
         except Exception as exc:
             if isinstance(exc, ImportError):
@@ -296,7 +298,7 @@ class Push:
                 self._set(message=f"Connection problem: retry {attempt} of {o.retries} in {wait:.0f} s")
                 o.sleep(wait)
                 self._check()
-        if result.pr_url:                # the maintainer merges it; the tag follows their merge
+        if o.create_pr:                  # the maintainer merges it; the tag follows their merge
             result.seconds = time.monotonic() - self._t0
             return result
         self._set(phase="tagging", message=f"Tagging {TAG}")
