@@ -89,7 +89,7 @@ class RecordingPanel(QWidget):
         for i, (action, (text, _)) in enumerate(ACTIONS.items()):
             b = QPushButton(f"{text}  [{_key_text(self.keys[action])}]")
             b.setObjectName(f"rec_{action}")
-            b.setMinimumHeight(44)
+            b.setMinimumHeight(38)
             f = b.font()
             f.setPointSize(12)
             b.setFont(f)
@@ -232,6 +232,7 @@ class RecordingPanel(QWidget):
                                       f"{self.tail.value():g} s from its tail.")
         except StudioError as exc:
             QMessageBox.warning(self, "Cannot trim", str(exc))
+        self.refresh()
         self.setFocus()  # the arrow keys are Next / Re-record again, not the spin boxes' cursor
 
     def trash_last(self) -> None:
@@ -315,6 +316,8 @@ class RecordingPanel(QWidget):
         s = self.studio.session
         self.episode_label.setText(f"Episode {s.episode_number} of {s.config.episodes}" if s is not None else "")
         self.task_edit.setEnabled(st not in (None, State.DONE))
+        for label in (self.health_label, self.warning_label):  # no empty strips: the dock stays short
+            label.setVisible(bool(label.text()))
         self._update_clock()
 
 
