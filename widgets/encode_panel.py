@@ -183,7 +183,9 @@ class EncodePanel(QWidget):
         self._detach()
         self.queues = list(queues)
         for q in self.queues:
-            sig = QueueSignals(q, self)
+            # No Qt parent: the encoder threads may still be emitting when this panel goes away; a
+            # parentless object lives as long as the queue holds its observer, and Qt drops the connection.
+            sig = QueueSignals(q)
             sig.changed.connect(self.refresh)
             self.signals.append(sig)
         for b in (self.pause_btn, self.cancel_btn, self.retry_btn, self.raise_btn, self.open_btn):
@@ -193,7 +195,6 @@ class EncodePanel(QWidget):
     def _detach(self) -> None:
         for sig in self.signals:
             sig.detach()
-            sig.deleteLater()
         self.signals = []
 
     def closeEvent(self, event):  # noqa: N802
