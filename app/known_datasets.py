@@ -76,7 +76,7 @@ class KnownDatasets:
         out = []
         for d in self.entries():
             root = Path(d["root"])
-            if root in skip or not (root / "meta" / "info.json").exists():
+            if root in skip or not (root / "meta" / "info.json").exists() or _in_use(root):
                 continue
             spools = scan_spools(root)
             left = Leftover(root, d.get("repo_id", root.name),
@@ -85,3 +85,17 @@ class KnownDatasets:
             if left.takes:
                 out.append(left)
         return out
+
+
+def _in_use(root: Path) -> bool:
+    """Another process writes to it now (e.g. `record` in a terminal): its takes are not left over."""
+    from app.dataset.commit import WriterLock
+
+    lock = WriterLock(root)
+    try:
+        if not lock.acquire():
+            return True
+    except OSError:
+        return True
+    lock.release()
+    return False
