@@ -44,6 +44,12 @@ def test_cancel_and_dialog_remember_no_token(qtbot, whub, tmp_path):  # noqa: F8
     settings.sync()
     text = (tmp_path / "settings.ini").read_text()
     assert "studio/dialog" in text and TOKEN not in text and "hf_" not in text
+    again = PushDialog(root, "", settings, endpoint=whub.endpoint)
+    qtbot.addWidget(again)
+    assert again.visibility.currentData() == "private" and again.repo_edit.text() == "studio/dialog"
+    fresh = PushDialog(root, "", QSettings(str(tmp_path / "new.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(fresh)
+    assert fresh.visibility.currentData() == "default"          # the organisation decides unless chosen
 
 
 def test_install_adds_the_file_menu_action(qtbot, tmp_path):

@@ -187,7 +187,8 @@ class PushDialog(QDialog):
         self.visibility = QComboBox()      # what a new repo becomes; an existing repo keeps its own
         for text, value in VISIBILITIES:
             self.visibility.addItem(text, value)
-        saved = settings.value("push/visibility", "default") if settings else "default"
+        old = "private" if settings and settings.value("push/private", "false") == "true" else "default"
+        saved = settings.value("push/visibility", old) if settings else "default"     # push/private: before 3 choices
         values = [v for _, v in VISIBILITIES]
         self.visibility.setCurrentIndex(values.index(saved) if saved in values else 0)
         self.branch_edit = QLineEdit("main")
