@@ -16,6 +16,10 @@ def cases():
     yield np.arange(10_000_000_000, 10_000_000_010)
     yield np.full(45, 7)
     yield np.full(1, 3)
+    yield np.full(2, 0)
+    for c in (0, 1, 5, 299, 123_456, 10**7):
+        for n in (2, 3, 10, 61, 1000):
+            yield np.full(n, c)
     yield np.array([0] * 20 + [2] * 17 + [1] * 3)
     for _ in range(200):
         n = int(rng.integers(2, 400))

@@ -61,25 +61,47 @@ def renumbered_stats(cols: dict[str, np.ndarray]) -> dict:
     return out
 
 
+def _constant_stats(c: int, n: int) -> dict:
+    """int_stats of n copies of c, in closed form: mean c and mean square c*c are exact in float64
+    below 2**52, so numeric_stats gives std 0 and puts all n values in one histogram bin."""
+    edges = np.linspace(c - 1e-10, c + 1e-10, BINS + 1)
+    b = min(int(np.searchsorted(edges, c, side="right")) - 1, BINS - 1)
+    per_bin = float(n)
+    qs = [float(edges[0]) if b == 0 else float(edges[b] + (q * n - 0.0) / per_bin * (edges[b + 1] - edges[b]))
+          for q in QUANTILES]
+    value = np.array([float(c)])
+    out = {"min": value, "max": value.copy(), "mean": value.copy(), "std": np.zeros(1),
+           "count": np.array([n], dtype=np.int64)}
+    out.update({k: np.array([qs[i]]) for i, k in enumerate(QKEYS)})
+    return {k: out[k] for k in KEYS}
+
+
 def int_stats(x: np.ndarray) -> dict:
     """numeric_stats of one integer column, without its 5000-bin histogram: an integer column of an
     episode has few distinct values, and the quantile of a histogram depends only on the bins that
     hold values (same bins as np.histogram assigns, same arithmetic), so the result is identical."""
-    if len(x) < 2:
+    n = len(x)
+    if n < 2:
         return numeric_stats(x.reshape(-1, 1))
+    first, last = int(x[0]), int(x[-1])
+    if first == last and first * first * n < 2 ** 52 and (x == first).all():
+        return _constant_stats(first, n)           # episode_index, and task_index of a one-task episode
     col = x.reshape(-1, 1)
     mn, mx = col.min(axis=0), col.max(axis=0)
     mean = np.mean(col, axis=0)
     std = np.sqrt(np.maximum(0, np.mean(col ** 2, axis=0) - mean ** 2))
     edges = np.linspace(mn[0] - 1e-10, mx[0] + 1e-10, BINS + 1)
-    values, counts = np.unique(x, return_counts=True)
+    if n > 1 and (np.diff(x) > 0).all():          # index: already sorted and distinct
+        values, counts = x, np.ones(n, np.int64)
+    else:
+        values, counts = np.unique(x, return_counts=True)
     bins = np.minimum(np.searchsorted(edges, values, side="right") - 1, BINS - 1)
     keep = bins >= 0
     bins, counts = bins[keep], counts[keep]
-    ubins, starts = np.unique(bins, return_index=True)            # values sharing a bin add up
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(bins)) + 1))   # values sharing a bin add up
+    ubins = bins[starts]
     per_bin = np.add.reduceat(counts, starts).astype(np.float64)
     cum = np.cumsum(per_bin)
-    n = len(x)
     qs = []
     for q in QUANTILES:
         target = q * n
