@@ -143,3 +143,23 @@ def test_in_place_swaps_and_keeps_studio_files(studio, tmp_path):
     assert r.info["total_episodes"] == 2
     assert (root / ".studio" / "queue.json").read_text() == "{}"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ds"]          # no .partial, .edit-old left
+
+
+def test_source_without_episode_stats_gets_them_computed(fixtures_dir, tmp_path):
+    import pyarrow.parquet as pq
+
+    src = tmp_path / "nostats"
+    shutil.copytree(fixtures_dir / SO101, src)
+    ep_file = src / "meta" / "episodes" / "chunk-000" / "file-000.parquet"
+    t = pq.read_table(ep_file)
+    pq.write_table(t.drop_columns([c for c in t.column_names if c.startswith("stats/")]), ep_file)
+    build(delete.plan(open_source(str(src)), "0"), tmp_path / "out")
+    r = check_output(tmp_path / "out", src, {0: 1, 1: 2})
+    got = episode_stats(r)
+    want = episode_stats(DatasetReader(fixtures_dir / SO101))
+    for feat in ("action", "observation.state"):
+        for k in want[1][feat]:
+            assert np.array_equal(got[0][feat][k], want[1][feat][k]), (feat, k)   # as lerobot computed them
+    assert got[0]["observation.images.front"]["count"].tolist() == [45]
+    assert np.allclose(got[0]["observation.images.front"]["mean"], want[1]["observation.images.front"]["mean"],
+                       atol=0.01)

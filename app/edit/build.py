@@ -231,8 +231,8 @@ def _write(plan: Plan, root: Path, progress, cancel) -> Result:
                     if name in cams:
                         stats[name] = S.video_episode_stats(r.iter_frames(pick.episode, name))
                     else:
-                        stats[name] = S.numeric_episode_stats(
-                            name, np.asarray(table.column(name).to_pylist()), fps)
+                        values = np.asarray(table.column(name).to_pylist(), dtype=features[name]["dtype"])
+                        stats[name] = S.numeric_episode_stats(name, values, fps)
             stats = {k: stats[k] for k in stat_feats if k in stats}
             row.update(stats_columns(stats))
             rows.append(row)
