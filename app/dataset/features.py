@@ -53,6 +53,8 @@ def check_features(features: dict, *, allow_defaults: bool = False) -> dict:
                 not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape):
             raise DatasetError(f"feature {name!r} has an invalid shape {shape!r}")
         dtype = ft["dtype"]
+        if not isinstance(dtype, str):
+            raise DatasetError(f"feature {name!r} has a dtype that is not a string: {str(dtype)[:40]}")
         if dtype in ("video", "image"):
             if len(shape) != 3 or shape[2] not in (1, 3) or max(shape[:2]) > MAX_DIM:
                 raise DatasetError(f"feature {name!r}: {dtype} shape must be [H, W, 3], got {shape}")

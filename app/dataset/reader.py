@@ -93,7 +93,20 @@ class DatasetReader:
             return []
         return prefetch(self.path(rel), ranges, wait)
 
+    @staticmethod
+    def _groups(pf: pq.ParquetFile, ep: EpisodeInfo) -> list[int]:
+        """Row groups whose `index` statistics overlap the episode (remote reads plan with them)."""
+        md, groups = pf.metadata, []
+        idx_col = pf.schema_arrow.get_field_index("index")
+        for g in range(md.num_row_groups):
+            st = md.row_group(g).column(idx_col).statistics if idx_col >= 0 else None
+            if st is None or not st.has_min_max or (st.min < ep.to_index and st.max >= ep.from_index):
+                groups.append(g)
+        return groups
+
     def _prefetch_columns(self, rel: str, pf: pq.ParquetFile, groups, columns) -> None:
+        if not hasattr(self.fs, "prefetch"):
+            return              # nothing to plan on a local disk (and no column metadata touched)
         md, ranges = pf.metadata, []
         for g in groups:
             rg = md.row_group(g)
@@ -195,16 +208,18 @@ class DatasetReader:
                 pf = pq.ParquetFile(f)
                 check_rows(ep.data_file, pf, f.seek(0, 2), self.info.get("total_frames", 0) + ep.length,
                            MIN_DATA_ROW_BYTES)
-                md = pf.metadata
-                idx_col = pf.schema_arrow.get_field_index("index")
-                groups = []
-                for g in range(md.num_row_groups):
-                    st = md.row_group(g).column(idx_col).statistics if idx_col >= 0 else None
-                    if st is None or not st.has_min_max or (st.min < ep.to_index and st.max >= ep.from_index):
-                        groups.append(g)
                 columns_read = columns and list(dict.fromkeys(columns + ["index"]))
-                self._prefetch_columns(ep.data_file, pf, groups, columns_read)
-                table = pf.read_row_groups(groups, columns=columns_read)
+                if hasattr(self.fs, "prefetch"):
+                    groups = self._groups(pf, ep)
+                    self._prefetch_columns(ep.data_file, pf, groups, columns_read)
+                    table = pf.read_row_groups(groups, columns=columns_read)
+                else:
+                    # pyarrow picks the row groups from the footer statistics itself: touching a
+                    # corrupt column chunk's metadata from Python aborts the process (pyarrow 26),
+                    # this path raises a clean error instead
+                    f.seek(0)
+                    table = pq.read_table(f, columns=columns_read, filters=[
+                        ("index", ">=", ep.from_index), ("index", "<", ep.to_index)])
             except (pa.ArrowException, OSError) as exc:
                 raise unreadable(ep.data_file, f, exc) from None
         idx = table.column("index")
@@ -276,6 +291,8 @@ class DatasetReader:
             dec = FrameDecoder(f, rel)
             try:
                 cc = dec.stream.codec_context
+                if cc is None:
+                    raise DatasetError(f"{rel}: its video stream has no codec this studio can decode")
                 self.check_stream(rel, video_key, cc.width, cc.height)
             except BaseException:
                 dec.close()

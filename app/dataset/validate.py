@@ -298,6 +298,9 @@ class _Checks:
             with self.r.open(rel) as f, av.open(f) as c:
                 s = c.streams.video[0]
                 cc = s.codec_context
+                if cc is None:
+                    self.rep.error(f"{rel}: its video stream has no codec this studio can decode")
+                    return
                 codec = {"libdav1d": "av1", "libaom-av1": "av1"}.get(cc.codec.name, cc.codec.name)
                 if (cc.height, cc.width) != (h, w):
                     self.rep.error(f"{rel}: video is {cc.width}x{cc.height}, info says {w}x{h}")
@@ -307,7 +310,7 @@ class _Checks:
                                    f"{vinfo.get('video.codec')}/{vinfo.get('video.pix_fmt')}")
                 if not self.decode:
                     return
-                frames = [(float(fr.pts * s.time_base), fr.key_frame) for fr in c.decode(s)]
+                frames = [(float(fr.pts * s.time_base), fr.key_frame) for fr in c.decode(s) if fr.pts is not None]
         except (av.FFmpegError, OSError, IndexError) as exc:
             self.rep.error(f"{rel}: cannot decode ({exc})")
             return

@@ -298,10 +298,18 @@ class FrameDecoder:
 
     def frame_at(self, t: float) -> np.ndarray:
         """The HxWx3 uint8 RGB frame whose time is within 1e-4 s of t."""
+        try:
+            return self._frame_at(t)
+        except av.FFmpegError as exc:           # a corrupt file: say which, not PyAV's exception
+            raise DatasetError(f"{self.name}: cannot decode the frame at {t:.3f} s ({exc})") from None
+
+    def _frame_at(self, t: float) -> np.ndarray:
         self._seek(t)
         best, best_dt = None, None
         tb = self.stream.time_base
         for frame in self.container.decode(self.stream):
+            if frame.pts is None:
+                continue
             ft = float(frame.pts * tb)
             dt = abs(ft - t)
             if best_dt is None or dt < best_dt:
@@ -314,15 +322,20 @@ class FrameDecoder:
         return best.to_ndarray(format="rgb24")
 
     def _decoded_between(self, t0: float, t1: float):
-        self._seek(t0)
-        tb = self.stream.time_base
-        for frame in self.container.decode(self.stream):
-            ft = float(frame.pts * tb)
-            if ft < t0 - TOLERANCE_S:
-                continue
-            if ft >= t1 - TOLERANCE_S:
-                break
-            yield ft, frame
+        try:
+            self._seek(t0)
+            tb = self.stream.time_base
+            for frame in self.container.decode(self.stream):
+                if frame.pts is None:
+                    continue
+                ft = float(frame.pts * tb)
+                if ft < t0 - TOLERANCE_S:
+                    continue
+                if ft >= t1 - TOLERANCE_S:
+                    break
+                yield ft, frame
+        except av.FFmpegError as exc:           # a corrupt file: say which, not PyAV's exception
+            raise DatasetError(f"{self.name}: cannot decode [{t0:.3f}, {t1:.3f}) s ({exc})") from None
 
     def frames_between(self, t0: float, t1: float) -> Iterator[tuple[float, np.ndarray]]:
         """(time, frame) for every frame with t0 - 1e-4 <= time < t1 - 1e-4, in order."""

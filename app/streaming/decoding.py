@@ -40,6 +40,8 @@ class _OpenVideo:
             self.stream = self.container.streams.video[0]
             if video_key is not None:    # a different-size video in the camera's place: refused
                 cc = self.stream.codec_context
+                if cc is None:
+                    raise DatasetError(f"{rel}: its video stream has no codec this studio can decode")
                 reader.check_stream(rel, video_key, cc.width, cc.height)
         except (av.FFmpegError, IndexError, DatasetError) as exc:
             if hasattr(self, "container"):
@@ -66,7 +68,10 @@ class _OpenVideo:
     def frames(self, t0: float, count: int, fps: int, what: str) -> Iterator[np.ndarray]:
         """`count` frames starting at t0, frame n at t0 + n/fps (1e-4 s), decoded forward."""
         if self._frames is None or self.next_t is None or abs(self.next_t - t0) > TOLERANCE_S:
-            self.seek(t0)
+            try:
+                self.seek(t0)
+            except av.FFmpegError as exc:
+                raise DatasetError(f"{self.rel}: cannot seek to {what} ({exc})") from None
         for n in range(count):
             want = t0 + float(np.float32(n / fps))
             while True:
@@ -78,6 +83,8 @@ class _OpenVideo:
                 except av.FFmpegError as exc:
                     self._frames = None
                     raise DatasetError(f"{self.rel}: decoding {what} failed at frame {n}: {exc}") from exc
+                if frame.pts is None:
+                    continue
                 ft = float(frame.pts * self.tb)
                 if ft >= want - TOLERANCE_S:
                     break
