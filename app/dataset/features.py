@@ -119,3 +119,28 @@ def column_array(values: np.ndarray, field: pa.Field) -> pa.Array:
     if pa.types.is_string(field.type):
         return pa.array([str(v) for v in values], type=pa.string())
     return pa.array(np.asarray(values).reshape(-1), type=field.type)
+
+
+def _describe(ft: dict) -> str:
+    shape = ft.get("shape") or []
+    if ft.get("dtype") in ("video", "image") and len(shape) == 3:
+        return f"a {shape[1]}x{shape[0]} camera"
+    return f"{shape[0] if shape else '?'} values" if ft.get("dtype") != "string" else "text"
+
+
+def describe_mismatch(dataset: dict, wanted: dict) -> str | None:
+    """What differs between a dataset's features and the ones a new take would record, in words, or
+    None when the take fits. E.g. "observation.images.front is a 640x480 camera in the dataset, the
+    take would record a 320x240 camera". The five default features every dataset has are left out."""
+    have = {k: v for k, v in dataset.items() if k not in DEFAULT_FEATURES}
+    want = {k: v for k, v in wanted.items() if k not in DEFAULT_FEATURES}
+    parts = []
+    for name in sorted(set(have) | set(want)):
+        a, b = have.get(name), want.get(name)
+        if a is None:
+            parts.append(f"{name} ({_describe(b)}) is not in the dataset")
+        elif b is None:
+            parts.append(f"{name} ({_describe(a)}) is in the dataset but not chosen for this take")
+        elif a.get("dtype") != b.get("dtype") or list(a.get("shape") or []) != list(b.get("shape") or []):
+            parts.append(f"{name} is {_describe(a)} in the dataset, the take would record {_describe(b)}")
+    return "; ".join(parts) or None
