@@ -222,7 +222,10 @@ class MainWindow(QMainWindow):
         cam_h = min(int(height * 0.62), int(math.ceil(n / cols) * cam_w / cols * 3 / 4) + 40)
         self.resizeDocks([d["cameras"], d["recording"]], [cam_w, right], Qt.Orientation.Horizontal)
         self.resizeDocks([d["cameras"], d["joints"]], [cam_h, height - cam_h], Qt.Orientation.Vertical)
-        self.resizeDocks([d["recording"], d["encoding"]], [height // 2, height // 2], Qt.Orientation.Vertical)
+        # the session controls, with a take's health and warning lines, fit without scrolling
+        rec = self.panels.get("recording")
+        rec_h = min(max(int(height * 0.56), rec.sizeHint().height() + 40 if rec is not None else 0), int(height * 0.7))
+        self.resizeDocks([d["recording"], d["encoding"]], [rec_h, height - rec_h], Qt.Orientation.Vertical)
 
     def event(self, event) -> bool:
         if event.type() == QEvent.Type.Paint and not self.panels:

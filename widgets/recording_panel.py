@@ -276,6 +276,7 @@ class RecordingPanel(QWidget):
         else:
             self.time_label.setText("")
             self.progress.setValue(0)
+        self.time_label.setVisible(bool(limit))
 
     def headline(self) -> tuple[str, str]:
         """(state, what to do next) in the teleoperator's words."""
@@ -316,7 +317,7 @@ class RecordingPanel(QWidget):
         s = self.studio.session
         self.episode_label.setText(f"Episode {s.episode_number} of {s.config.episodes}" if s is not None else "")
         self.task_edit.setEnabled(st not in (None, State.DONE))
-        for label in (self.health_label, self.warning_label):  # no empty strips: the dock stays short
+        for label in (self.health_label, self.warning_label, self.episode_label):  # no empty strips
             label.setVisible(bool(label.text()))
         self._update_clock()
 

@@ -42,7 +42,11 @@ def _recording(window) -> QWidget:
         root=root, repo_id="lab/so101_pick_cube", task="pick the red cube and put it in the box", episodes=10,
         episode_time_s=4, reset_time_s=8, vcodec="h264"))
     window.studio.command("start")
-    settle(5.5)
+    deadline = time.monotonic() + 30  # a loaded machine records slower than the wall clock
+    while time.monotonic() < deadline and not (window.studio.state == "reset" and "Episode 1:" in
+                                                window.panels["recording"].health_label.text()):
+        settle(0.2)
+    settle(1.0)
     return window
 
 
