@@ -59,7 +59,10 @@ def check_cancelled() -> None:
 
 
 class TaskPool:
+    MAX_WORKERS = 8      # a fixed pool whatever is queued: a task never starts a thread of its own
+
     def __init__(self, workers: int = 2, name: str = "remote"):
+        workers = max(1, min(int(workers), self.MAX_WORKERS))
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
