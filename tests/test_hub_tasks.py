@@ -49,5 +49,5 @@ def test_search_puts_lerobot_first_and_finds_local(hub, fixtures_dir, tmp_path):
     assert [d.repo_id for d in found][-1] == "fixtures/a_plain" and found[0].lerobot
     assert [d.repo_id for d in search_hub("state", endpoint=hub.endpoint, token=False)] == ["fixtures/state_only_2ep"]
     local = find_local([(fixtures_dir, "recent")])
-    assert sorted(d.root.name for d in local) == ["lerobot_so101_3ep", "lerobot_state_only_2ep"]
+    assert sorted(d.root.name for d in local) == ["lerobot_bi_so101_2ep", "lerobot_so101_3ep", "lerobot_state_only_2ep"]
     assert {d.episodes for d in local} == {2, 3}
