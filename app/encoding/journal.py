@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from app.durable import write_atomic
@@ -88,12 +88,19 @@ class Journal:
         return journal
 
     def save(self) -> None:
+        self.write(self.snapshot())
+
+    def snapshot(self) -> list[dict]:
+        """The entries as plain dicts, cheap enough to take under the queue's lock (write() does the
+        slow part: JSON and the synced file). Finished entries beyond KEEP_DONE are dropped here."""
         done = [e for e in self.entries.values() if e.state == DONE]
         if len(done) > KEEP_DONE:
             for e in sorted(done, key=lambda e: e.finished)[: len(done) - KEEP_DONE]:
                 del self.entries[e.id]
-        data = {"version": VERSION, "entries": [asdict(e) for e in self.entries.values()]}
-        write_atomic(self.path, json.dumps(data, indent=1))
+        return [dict(vars(e), cameras=list(e.cameras)) for e in self.entries.values()]
+
+    def write(self, snapshot: list[dict]) -> None:
+        write_atomic(self.path, json.dumps({"version": VERSION, "entries": snapshot}, separators=(",", ":")))
 
     def add(self, entry: Entry) -> None:
         now = time.time()

@@ -43,6 +43,11 @@ class EncodeQueue:
         self.pause_while_recording = False
         self.priority_hook: Callable[[bool], None] | None = None  # called on the worker thread per segment
         self._cond = threading.Condition()
+        # the journal is snapshotted under _cond but written (JSON, fsync) outside it, one writer at a
+        # time and never an older state after a newer one: readers (the window, every 100 ms) never
+        # wait for a disk sync
+        self._save_lock = threading.Lock()
+        self._generation = self._saved_generation = 0
         self._observers: list[Callable[[str | None], None]] = []
         self._released: set[str] = set()
         self._live: dict[str, Live] = {}
@@ -99,10 +104,20 @@ class EncodeQueue:
                 log.exception("encode queue observer failed")
 
     def _changed(self, entry_id: str | None, save: bool = True) -> None:
-        """Caller holds the lock."""
+        """Caller holds the lock; with save, it calls _persist() once it has released it."""
         if save:
-            self._journal.save()
+            self._generation += 1
         self._cond.notify_all()
+
+    def _persist(self) -> None:
+        """Write the journal if it changed; returns once the state at call time is on disk."""
+        with self._save_lock:
+            with self._cond:
+                if self._saved_generation == self._generation:
+                    return
+                generation, snapshot = self._generation, self._journal.snapshot()
+            self._journal.write(snapshot)
+            self._saved_generation = generation
 
     # ----- the sink the recording session feeds -----------------------------------------------------
     def submit(self, spool) -> None:
@@ -116,6 +131,7 @@ class EncodeQueue:
             if len(waiting) >= self.batch_size:
                 self._released.update(waiting)
             self._changed(spool.id)
+        self._persist()
         self._notify(spool.id)
 
     def flush(self) -> None:
@@ -167,6 +183,7 @@ class EncodeQueue:
                 self._changed(entry_id)
             elif e.state in ACTIVE:
                 self._cancel[entry_id] = "cancel"
+        self._persist()
         self._notify(entry_id)
 
     def retry_failed(self, ids: list[str] | None = None) -> int:
@@ -178,6 +195,7 @@ class EncodeQueue:
                 self._released.add(i)
             if failed:
                 self._changed(None)
+        self._persist()
         self._notify(None)
         return len(failed)
 
@@ -189,6 +207,7 @@ class EncodeQueue:
             self._journal.entries[entry_id].order = lowest - 1.0
             self._released.add(entry_id)  # the operator wants it now, batch or not
             self._changed(entry_id)
+        self._persist()
         self._notify(entry_id)
 
     # ----- what observers read ------------------------------------------------------------------------
@@ -256,6 +275,7 @@ class EncodeQueue:
                 if left is not None and left <= 0:
                     return None
                 self._cond.wait(left)
+        self._persist()
         self._notify(e.id)
         return e
 
@@ -302,6 +322,7 @@ class EncodeQueue:
         if reason is not None:
             self._finish(entry.id, job.Stopped(reason))
         else:
+            self._persist()
             self._notify(entry.id)
 
     def claim_commit(self, timeout: float | None = None):
@@ -352,6 +373,7 @@ class EncodeQueue:
                 self._released.discard(entry_id)
             self._journal.set_state(entry_id, state, **outcome)
             self._changed(entry_id)
+        self._persist()
         self._notify(entry_id)
 
     def process_all(self) -> None:
