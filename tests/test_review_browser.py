@@ -136,8 +136,9 @@ def test_review_layout_gives_the_browser_the_window(qtbot):
         window.show()
         qtbot.waitUntil(lambda: "datasets" in window.panels, timeout=10000)
         panel = window.panels["datasets"]
-        assert panel.sources.tabText(1) == "Hugging Face Hub"
+        bar = panel.sources.tabBar()                       # both tab titles fit, none elided
         assert panel.sources.elideMode() == Qt.TextElideMode.ElideNone
+        assert bar.tabRect(0).width() + bar.tabRect(1).width() <= panel.sources.width()
         panel.review_layout_action.trigger()
         dock = window.docks["datasets"]
         qtbot.waitUntil(lambda: dock.isVisible() and not window.docks["cameras"].isVisible(), timeout=5000)

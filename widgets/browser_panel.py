@@ -110,7 +110,8 @@ class BrowserPanel(ReviewActions, QWidget):
         hv.addLayout(row)
         self.sources = QTabWidget()
         self.sources.addTab(local, "This computer")
-        self.sources.addTab(hub, "Hugging Face Hub")
+        self.sources.addTab(hub, "Hub")                      # short: readable in a narrow dock
+        self.sources.setTabToolTip(1, "Hugging Face Hub: search datasets or open one by id")
         self.sources.setElideMode(Qt.TextElideMode.ElideNone)
         self.sources.tabBar().setExpanding(False)
         # episodes

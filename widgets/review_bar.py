@@ -37,10 +37,15 @@ class ReviewBar(QWidget):
         self.buttons = {}
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
-        for name, label, signal in (("prev", "◀ K", self.prev_episode), ("accept", "Accept (A)", self.accept),
-                                    ("reject", "Reject (R)", self.reject), ("note", "Note (N)", self.note_wanted),
-                                    ("marker", "Marker (M)", self.marker_wanted), ("next", "J ▶", self.next_episode)):
+        for name, label, signal, tip in (
+                ("prev", "◀ K", self.prev_episode, "previous episode in the table (K)"),
+                ("accept", "Accept A", self.accept, "accept this episode (A)"),
+                ("reject", "Reject R", self.reject, "reject this episode (R)"),
+                ("note", "Note N", self.note_wanted, "write a note on this episode (N)"),
+                ("marker", "Marker M", self.marker_wanted, "mark the current frame (M)"),
+                ("next", "J ▶", self.next_episode, "next episode in the table (J)")):
             b = QPushButton(label)
+            b.setToolTip(tip)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.clicked.connect(signal.emit)
             self.buttons[name] = b
@@ -50,10 +55,12 @@ class ReviewBar(QWidget):
         tools.setContentsMargins(0, 0, 0, 0)
         tools.addWidget(self.text, 1)
         tools.addWidget(self.counts)
-        for name, label, signal in (("export", "Export review…", self.export_wanted),
-                                    ("import", "Import review…", self.import_wanted),
-                                    ("edit", "Edit dataset…", self.edit_wanted)):
+        for name, label, signal, tip in (
+                ("export", "Export…", self.export_wanted, "save the review as one file (to share or push)"),
+                ("import", "Import…", self.import_wanted, "combine another reviewer's file; conflicts are listed"),
+                ("edit", "Edit dataset…", self.edit_wanted, "delete, keep accepted, split, merge, retask")):
             b = QPushButton(label)
+            b.setToolTip(tip)
             b.clicked.connect(signal.emit)
             self.buttons[name] = b
             tools.addWidget(b)
