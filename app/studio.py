@@ -252,10 +252,11 @@ class Studio:
             else:
                 from app.dataset.features import make_features
                 from app.dataset.video import VideoSettings
+                from app.rig.samples import rig_robot_type
 
                 features = make_features(*_shapes(cfg, self.rig))
                 writer = DatasetWriter.create(root, repo_id=repo_id, fps=cfg.fps, features=features,
-                                              robot_type="so_follower", video=video or VideoSettings())
+                                              robot_type=rig_robot_type(self.rig), video=video or VideoSettings())
         except (DatasetError, OSError, ValueError) as exc:
             raise StudioError(str(exc)) from exc
         try:
@@ -266,6 +267,7 @@ class Studio:
             writer.close()
             raise StudioError(str(exc)) from exc
         queue.flush()  # takes found at opening were recorded by a session that has ended
+        queue.set_throttled(self.state == State.RECORDING)  # opened for leftovers while a take records
         workers = self._make_workers(queue)
         workers.start()
         ds = OpenDataset(root, repo_id, writer, queue, workers, report)
@@ -335,13 +337,13 @@ class Studio:
 
 
 def _shapes(cfg: SessionConfig, rig) -> tuple[list[str], dict]:
-    from app.rig.samples import FEATURE_NAMES
+    from app.rig.samples import rig_feature_names
 
     names = cfg.cameras if cfg.cameras is not None else list(rig.cameras)
     missing = [n for n in names if n not in rig.cameras]
     if missing:
         raise StudioError(f"camera(s) {', '.join(missing)} are not on this rig ({', '.join(rig.cameras)})")
-    return list(FEATURE_NAMES), {n: (rig.cameras[n].height, rig.cameras[n].width) for n in names}
+    return list(rig_feature_names(rig)), {n: (rig.cameras[n].height, rig.cameras[n].width) for n in names}
 
 
 def _check_fits(writer, cfg: SessionConfig, rig) -> None:
