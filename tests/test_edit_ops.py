@@ -163,3 +163,20 @@ def test_source_without_episode_stats_gets_them_computed(fixtures_dir, tmp_path)
     assert got[0]["observation.images.front"]["count"].tolist() == [45]
     assert np.allclose(got[0]["observation.images.front"]["mean"], want[1]["observation.images.front"]["mean"],
                        atol=0.01)
+
+
+def test_episodes_metadata_rolls_over_at_the_data_size_limit(studio, tmp_path):
+    import pyarrow.parquet as pq
+
+    src = tmp_path / "small-meta"
+    shutil.copytree(studio, src)
+    info = json.loads((src / "meta" / "info.json").read_text())
+    info["data_files_size_in_mb"] = 0.003         # 3 kB: the episodes metadata needs several files
+    (src / "meta" / "info.json").write_text(json.dumps(info))
+    build(delete.plan(open_source(str(src)), "2"), tmp_path / "out")
+    r = check_output(tmp_path / "out", studio, {0: 0, 1: 1, 2: 3, 3: 4})
+    out = tmp_path / "out"
+    files = sorted(p.relative_to(out).as_posix() for p in (out / "meta" / "episodes").rglob("*.parquet"))
+    assert len(files) > 1
+    assert files[:2] == ["meta/episodes/chunk-000/file-000.parquet", "meta/episodes/chunk-000/file-001.parquet"]
+    assert sum(pq.read_metadata(tmp_path / "out" / f).num_rows for f in files) == len(r.episodes) == 4

@@ -9,13 +9,14 @@ earlier crash is deleted by the next edit to the same DST.
 
 Rollover follows the writer (app/dataset/writer.py): a data file takes the next episode unless
 size + size/rows * episode_rows >= data_files_size_in_mb; a camera file unless its size + the
-episode's packet bytes >= video_files_size_in_mb. Limits, templates and chunks_size come from the
-first source's info.json.
+episode's packet bytes >= video_files_size_in_mb; the episodes metadata is split evenly into files
+under data_files_size_in_mb. Limits, templates and chunks_size come from the first source's info.json.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import time
@@ -253,12 +254,28 @@ def _write(plan: Plan, root: Path, progress, cancel) -> Result:
 
 
 def _write_meta(plan, root, info, rows, ep_stats, tasks, total, stat_feats) -> None:
+    schema = episodes_schema(info["features"])
     for row in rows:
         row["meta/episodes/chunk_index"], row["meta/episodes/file_index"] = 0, 0
-    ep_path = root / L.episodes_path(0, 0)
-    ep_path.parent.mkdir(parents=True, exist_ok=True)
-    schema = episodes_schema(info["features"])
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema), ep_path, compression="snappy")
+    table = pa.Table.from_pylist(rows, schema=schema)
+    # Files of the episodes metadata stay under data_files_size_in_mb, judged on the uncompressed size
+    # (an upper bound of the file's); rows are split evenly, in order.
+    limit = info.get("data_files_size_in_mb", L.DEFAULT_DATA_MB) * L.MB
+    files = max(1, math.ceil(table.nbytes / limit))
+    per_file = math.ceil(len(rows) / files)
+    chunk, file = 0, 0
+    for start in range(0, len(rows), per_file):
+        part = table.slice(start, per_file)
+        if start:
+            chunk, file = L.next_file(chunk, file, info.get("chunks_size", L.DEFAULT_CHUNKS_SIZE))
+            n = part.num_rows
+            part = part.set_column(schema.get_field_index("meta/episodes/chunk_index"), "meta/episodes/chunk_index",
+                                   pa.array([chunk] * n, pa.int64()))
+            part = part.set_column(schema.get_field_index("meta/episodes/file_index"), "meta/episodes/file_index",
+                                   pa.array([file] * n, pa.int64()))
+        ep_path = root / L.episodes_path(chunk, file)
+        ep_path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(part, ep_path, compression="snappy")
     pq.write_table(tasks_table(tasks), root / L.TASKS_PATH)
     stats = S.aggregate(ep_stats, stat_feats)
     (root / L.STATS_PATH).write_text(json.dumps(to_json(stats), indent=4))
