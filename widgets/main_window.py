@@ -15,6 +15,7 @@ import signal
 import sys
 import time
 from importlib import resources
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QIcon, QKeySequence
@@ -34,7 +35,7 @@ from app.qtbridge import RigBridge
 from app.rig.rig import Rig
 from widgets.camera_view import CameraGrid, best_columns
 from widgets.context import StudioContext, StudioEvents
-from widgets.joint_plot import JointPlot
+from widgets.joint_plot import FEATURE_NAMES, JointPlot
 from widgets.settings import open_settings, read_bool
 from widgets.status_bar import RigStatusBar
 
@@ -101,7 +102,7 @@ class MainWindow(QMainWindow):
         self.rig = rig
         self.settings = settings if settings is not None else open_settings()
         self.camera_grid = CameraGrid(list(rig.cameras))
-        self.joint_plot = JointPlot()
+        self.joint_plot = JointPlot(feature_names=getattr(rig, "feature_names", FEATURE_NAMES))
         self.bridge = RigBridge(rig, self)
         self.bridge.frames_ready.connect(self._on_frames)
         self.bridge.ticks_ready.connect(self._on_ticks)
@@ -109,10 +110,12 @@ class MainWindow(QMainWindow):
         # waits for a take that would never come. Take once to start the flow.
         QTimer.singleShot(0, self._on_frames)
         QTimer.singleShot(0, self._on_ticks)
+        from app.known_datasets import FILE_NAME, KnownDatasets
         from app.studio import Studio
         from widgets.tasks import TaskRunner
 
-        self.studio = Studio(rig)  # the model: datasets, session, batches, close policy
+        # the model: datasets, session, batches, close policy; known datasets beside the settings file
+        self.studio = Studio(rig, known=KnownDatasets(Path(self.settings.fileName()).with_name(FILE_NAME)))
         self.events = StudioEvents(self.studio, self)
         self.tasks = TaskRunner(parent=self)  # every background job of the window goes through it
         self.launch_config = None  # the lab launcher's session, opened once the panels are built
