@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 
 from app.dataset import layout as L
 from app.dataset.features import arrow_schema, stats_features, video_keys
-from app.dataset.meta import episodes_schema, info_json, stats_columns, tasks_table
+from app.dataset.meta import episodes_schema, info_json, tasks_table
 from app.dataset.stats import to_json
 from app.durable import fsync_dir, fsync_file
 from app.edit import stats as S
@@ -235,7 +235,6 @@ def _write(plan: Plan, root: Path, progress, cancel) -> Result:
                         values = np.asarray(table.column(name).to_pylist(), dtype=features[name]["dtype"])
                         stats[name] = S.numeric_episode_stats(name, values, fps)
             stats = {k: stats[k] for k in stat_feats if k in stats}
-            row.update(stats_columns(stats))
             rows.append(row)
             ep_stats.append(stats)
             total += length
@@ -257,7 +256,7 @@ def _write_meta(plan, root, info, rows, ep_stats, tasks, total, stat_feats) -> N
     schema = episodes_schema(info["features"])
     for row in rows:
         row["meta/episodes/chunk_index"], row["meta/episodes/file_index"] = 0, 0
-    table = pa.Table.from_pylist(rows, schema=schema)
+    table = _episodes_table(rows, ep_stats, schema)
     # Files of the episodes metadata stay under data_files_size_in_mb, judged on the uncompressed size
     # (an upper bound of the file's); rows are split evenly, in order.
     limit = info.get("data_files_size_in_mb", L.DEFAULT_DATA_MB) * L.MB
@@ -283,6 +282,33 @@ def _write_meta(plan, root, info, rows, ep_stats, tasks, total, stat_feats) -> N
     info.update(total_episodes=len(rows), total_frames=total, total_tasks=len(tasks),
                 splits={"train": f"0:{len(rows)}"})
     (root / L.INFO_PATH).write_bytes(info_json(info))     # last: what makes the folder a dataset
+
+
+def _episodes_table(rows: list[dict], ep_stats: list[dict], schema: pa.Schema) -> pa.Table:
+    """meta/episodes rows: plain columns from the row dicts, stats columns built from stacked numpy
+    arrays (one (E, ...) block per column instead of nested Python lists per episode)."""
+    columns = []
+    for field in schema:
+        if not field.name.startswith("stats/"):
+            columns.append(pa.array([r[field.name] for r in rows], field.type))
+            continue
+        feat, stat = field.name[len("stats/"):].rsplit("/", 1)
+        values = [ep.get(feat, {}).get(stat) for ep in ep_stats]
+        shapes = {None if v is None else np.shape(v) for v in values}
+        if None in shapes or len(shapes) != 1:
+            columns.append(pa.array([None if v is None else np.asarray(v).tolist() for v in values], field.type))
+            continue
+        block = np.stack([np.asarray(v) for v in values])
+        arr, t = None, field.type
+        dims = block.shape[1:]
+        leaf = t
+        while pa.types.is_list(leaf):
+            leaf = leaf.value_type
+        arr = pa.array(block.reshape(-1).astype(leaf.to_pandas_dtype()), leaf)
+        for size in reversed(dims):
+            arr = pa.ListArray.from_arrays(pa.array(np.arange(0, len(arr) + 1, size, dtype=np.int32)), arr)
+        columns.append(arr.cast(field.type))
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _carry_studio(plan: Plan, root: Path) -> None:
