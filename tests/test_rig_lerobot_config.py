@@ -5,6 +5,8 @@ teleoperators/so_leader/so_leader.py configure(), motors/feetech/feetech.py conf
 disable_torque()/enable_torque()), are written out literally here rather than imported from the studio.
 """
 
+import time
+
 import pytest
 
 from app.rig.sim_servo_bus import SimServoBus
@@ -30,6 +32,8 @@ def sdk_read(port, ph, servo_id: int, name: str) -> int:
         value, comm, err = read(port, servo_id, addr)
         if comm == scs.COMM_SUCCESS:
             return value
+        time.sleep(0.05)  # let the late answer arrive and drop it, or the next read takes it for its own
+        port.ser.reset_input_buffer()
     raise AssertionError(f"servo {servo_id} did not answer a read of {name}")
 
 
