@@ -288,18 +288,18 @@ def _episodes_table(rows: list[dict], ep_stats: list[dict], schema: pa.Schema) -
     """meta/episodes rows: plain columns from the row dicts, stats columns built from stacked numpy
     arrays (one (E, ...) block per column instead of nested Python lists per episode)."""
     columns = []
-    for field in schema:
-        if not field.name.startswith("stats/"):
-            columns.append(pa.array([r[field.name] for r in rows], field.type))
+    for col in schema:
+        if not col.name.startswith("stats/"):
+            columns.append(pa.array([r[col.name] for r in rows], col.type))
             continue
-        feat, stat = field.name[len("stats/"):].rsplit("/", 1)
+        feat, stat = col.name[len("stats/"):].rsplit("/", 1)
         values = [ep.get(feat, {}).get(stat) for ep in ep_stats]
         shapes = {None if v is None else np.shape(v) for v in values}
         if None in shapes or len(shapes) != 1:
-            columns.append(pa.array([None if v is None else np.asarray(v).tolist() for v in values], field.type))
+            columns.append(pa.array([None if v is None else np.asarray(v).tolist() for v in values], col.type))
             continue
         block = np.stack([np.asarray(v) for v in values])
-        arr, t = None, field.type
+        arr, t = None, col.type
         dims = block.shape[1:]
         leaf = t
         while pa.types.is_list(leaf):
@@ -307,7 +307,7 @@ def _episodes_table(rows: list[dict], ep_stats: list[dict], schema: pa.Schema) -
         arr = pa.array(block.reshape(-1).astype(leaf.to_pandas_dtype()), leaf)
         for size in reversed(dims):
             arr = pa.ListArray.from_arrays(pa.array(np.arange(0, len(arr) + 1, size, dtype=np.int32)), arr)
-        columns.append(arr.cast(field.type))
+        columns.append(arr.cast(col.type))
     return pa.Table.from_arrays(columns, schema=schema)
 
 
