@@ -15,7 +15,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QCheckBox, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
                                QVBoxLayout, QWidget)
 
-from app.rig.samples import JOINT_NAMES, Tick
+from app.rig.bimanual import arm_groups
+from app.rig.samples import FEATURE_NAMES, JOINT_NAMES, Tick
 
 WINDOW_S = 10.0
 COLOURS = ("#4e9bf5", "#f5a623", "#50c878", "#e05d75", "#b58cf0", "#e8d44d")
@@ -61,11 +62,15 @@ class JointHistory:
 
 
 class JointPlot(QWidget):
-    def __init__(self, parent: QWidget | None = None, window_s: float = WINDOW_S, refresh_hz: float = 30.0):
+    def __init__(self, parent: QWidget | None = None, window_s: float = WINDOW_S, refresh_hz: float = 30.0,
+                 feature_names=FEATURE_NAMES):
+        """feature_names: the rig's joints (a bimanual rig's twelve are plotted per arm, side by side)."""
         super().__init__(parent)
         self.setObjectName("JointPlot")
         self.window_s = window_s
-        self.history = JointHistory()
+        self.feature_names = tuple(feature_names)
+        n_joints = len(self.feature_names)
+        self.history = JointHistory(joints=n_joints)
         self.samples_received = 0
         self.redraw_count = 0
         self._dirty = False
@@ -96,7 +101,7 @@ class JointPlot(QWidget):
                               f"QCheckBox::indicator {{ width: 10px; height: 10px; border: 1px solid {c};"
                               f" border-radius: 2px; background: transparent; }}"
                               f"QCheckBox::indicator:checked {{ background: {c}; }}")
-            box.setToolTip(f"show or hide {name}")
+            box.setToolTip(f"show or hide {name}" + (" (both arms)" if n_joints > 6 else ""))
             box.toggled.connect(lambda on, j=i: self._set_joint_visible(j, on))
             self.joint_boxes.append(box)
             top.addWidget(box)
@@ -113,23 +118,36 @@ class JointPlot(QWidget):
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(BACKGROUND)
-        self.arm_plot = self.graphics.addPlot(row=0, col=0)
-        self.gripper_plot = self.graphics.addPlot(row=1, col=0)
+        self.groups = arm_groups(self.feature_names)  # [("", all)] or [("left", ...), ("right", ...)]
+        self.arm_plots: list[pg.PlotItem] = []
+        self.gripper_plots: list[pg.PlotItem] = []
+        group_of = {}
+        for col, (side, joints) in enumerate(self.groups):
+            arm_plot = self.graphics.addPlot(row=0, col=col)
+            gripper_plot = self.graphics.addPlot(row=1, col=col)
+            self._style_plot(arm_plot, f"{side} joints".strip(), "°")
+            self._style_plot(gripper_plot, f"{side} gripper".strip(), "%")
+            if side:
+                arm_plot.setTitle(f"{side} arm", color="#c8ccd2", size="9pt")
+            gripper_plot.setYRange(0, 100, padding=0.05)
+            gripper_plot.enableAutoRange(y=False)
+            gripper_plot.setXLink(arm_plot)
+            gripper_plot.setLabel("bottom", "time", units="s")
+            arm_plot.getAxis("bottom").setStyle(showValues=False)
+            arm_plot.addItem(pg.InfiniteLine(0, angle=0, pen=pg.mkPen("#3a4049", width=1)))  # 0° reference
+            self.arm_plots.append(arm_plot)
+            self.gripper_plots.append(gripper_plot)
+            group_of.update({j: col for j in joints})
+        self.arm_plot, self.gripper_plot = self.arm_plots[0], self.gripper_plots[0]
         self.graphics.ci.layout.setRowStretchFactor(0, 5)
         self.graphics.ci.layout.setRowStretchFactor(1, 2)
-        self._style_plot(self.arm_plot, "joints", "°")
-        self._style_plot(self.gripper_plot, "gripper", "%")
-        self.gripper_plot.setYRange(0, 100, padding=0.05)
-        self.gripper_plot.enableAutoRange(y=False)
-        self.gripper_plot.setXLink(self.arm_plot)
-        self.gripper_plot.setLabel("bottom", "time", units="s")
-        self.arm_plot.getAxis("bottom").setStyle(showValues=False)
-        self.arm_plot.addItem(pg.InfiniteLine(0, angle=0, pen=pg.mkPen("#3a4049", width=1)))  # 0° reference
 
         self.follower_curves: list[pg.PlotCurveItem] = []
         self.leader_curves: list[pg.PlotCurveItem] = []
-        for i, name in enumerate(JOINT_NAMES):
-            plot = self.gripper_plot if name == "gripper" else self.arm_plot
+        for i in range(n_joints):
+            name = JOINT_NAMES[i % len(JOINT_NAMES)]
+            col = group_of[i]
+            plot = self.gripper_plots[col] if name == "gripper" else self.arm_plots[col]
             colour = COLOURS[i % len(COLOURS)]
             # PlotCurveItem rather than PlotDataItem: a fifth of the cost per setData; thin dashes
             # for the leader keep the Qt raster stroker cheap
@@ -196,8 +214,9 @@ class JointPlot(QWidget):
             self.redraw()
 
     def _set_joint_visible(self, joint: int, visible: bool) -> None:
-        self.follower_curves[joint].setVisible(visible)
-        self.leader_curves[joint].setVisible(visible)
+        for j in range(joint, len(self.follower_curves), len(JOINT_NAMES)):  # the joint on every arm
+            self.follower_curves[j].setVisible(visible)
+            self.leader_curves[j].setVisible(visible)
 
     def _on_pause(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")
@@ -215,6 +234,7 @@ class JointPlot(QWidget):
             follower.setData(x, state[:, j])
             leader.setData(x, action[:, j])
         self.redraw_count += 1
-        gap = np.abs(action[-1, :5] - state[-1, :5]).max()  # arm joints only: the gripper is in %
+        arm_joints = [j for j in range(action.shape[1]) if j % len(JOINT_NAMES) != 5]  # the gripper is in %
+        gap = np.abs(action[-1, arm_joints] - state[-1, arm_joints]).max()
         rate = (len(t) - 1) / (t[-1] - t[0]) if len(t) > 1 and t[-1] > t[0] else 0.0
         self.readout.setText(f"{rate:.0f} Hz · gap {gap:.1f}°")

@@ -28,6 +28,8 @@ def add_arguments(p) -> None:
     p.add_argument("--factory", action="store_true",
                    help="factory-new servos, all at id 1 and 1,000,000 baud, for `teleop-studio setup-motors`; "
                         "only the gripper motor is wired to the board at first (type `plug <joint>`)")
+    p.add_argument("--bimanual", action="store_true",
+                   help="two pairs (bi_so_follower / bi_so_leader): four buses, left/right x leader/follower")
     p.add_argument("--write-calibration", metavar="ID",
                    help="also save the simulated arms' calibration as lerobot files with this id")
 
@@ -41,13 +43,20 @@ def run(args) -> int:
     if args.link_dir:
         args.link_dir.mkdir(parents=True, exist_ok=True)
     factory = getattr(args, "factory", False)
-    buses = {r: SimServoBus(r, link=(args.link_dir / r) if args.link_dir else None, factory=factory) for r in roles}
+    if getattr(args, "bimanual", False):
+        from app.rig.sim_bimanual import sim_bimanual_buses
+
+        buses = sim_bimanual_buses(roles, args.link_dir, factory)
+    else:
+        buses = {r: SimServoBus(r, link=(args.link_dir / r) if args.link_dir else None, factory=factory)
+                 for r in roles}
     try:
         for role, bus in buses.items():
             ids = "new servos, all id 1, wired: gripper" if factory else "servo ids 1-6"
             print(f"{role}: {bus.port}  (-> {bus.pty_path})  {ids}, 1000000 baud", flush=True)
             if args.write_calibration:
-                path = calibration.save_calibration(calibration.calibration_path(role, args.write_calibration),
+                arm_role, _, arm_id = _calibration_target(role, args.write_calibration)
+                path = calibration.save_calibration(calibration.calibration_path(arm_role, arm_id),
                                                     bus.factory_calibration())
                 print(f"{role} calibration: {path}", flush=True)
         print(KEYS, flush=True)
@@ -61,6 +70,12 @@ def run(args) -> int:
         for bus in buses.values():
             bus.close()
     return 0
+
+
+def _calibration_target(name: str, arm_id: str) -> tuple[str, str, str]:
+    """"left_follower" with id "bi" -> ("follower", "left", "bi_left"): lerobot's bimanual arm ids."""
+    side, _, role = name.rpartition("_")
+    return role, side, f"{arm_id}_{side}" if side else arm_id
 
 
 def _read_commands(buses: dict, done: threading.Event, joints) -> None:

@@ -34,11 +34,12 @@ class TakeRecorder:
     def __init__(self, root: Path, task: str, fps: int, cameras: dict[str, tuple[str, int, int]],
                  limit: int | None, on_done: Callable[["TakeRecorder"], None],
                  on_event: Callable[[str, object], None] | None = None, guard: DiskGuard | None = None,
-                 extra: dict | None = None):
-        """cameras: video_key -> (rig camera name, height, width)."""
+                 extra: dict | None = None, joints: int = 6):
+        """cameras: video_key -> (rig camera name, height, width); joints: 6, or 12 on a bimanual rig."""
         self.root, self.task, self.fps, self.cameras, self.limit = Path(root), task, fps, cameras, limit
         self.on_done, self.on_event, self.guard = on_done, on_event or (lambda *a: None), guard
         self.extra = extra or {}
+        self.joints = joints
         self.queue: queue.Queue[Tick] = queue.Queue(maxsize=max(8, fps))
         self.accepted = 0
         self.keep = True
@@ -108,7 +109,7 @@ class TakeRecorder:
         writer = None
         try:
             dims = {k: (h, w) for k, (_, h, w) in self.cameras.items()}
-            writer = SpoolWriter(self.root, self.task, self.fps, dims, extra=self.extra)
+            writer = SpoolWriter(self.root, self.task, self.fps, dims, extra=self.extra, joints=self.joints)
             self.spool_id = writer.id
             threading.Thread(target=self._sync_loop, args=(writer,), name="spool-sync", daemon=True).start()
             self._write_loop(writer)
@@ -205,13 +206,13 @@ class TakeRecorder:
 
 def _truncate_to(writer: SpoolWriter) -> None:
     """After a write error, cut every file back to the last complete record."""
-    from app.recording.spool import ROW_DTYPE, _safe
+    from app.recording.spool import _safe
 
-    n = writer.length
+    n, row_size = writer.length, writer._row.itemsize
     for key, (h, w) in writer.cameras.items():
         p = writer.path / f"{_safe(key)}.raw"
         if p.exists() and p.stat().st_size != n * h * w * 3:
             os.truncate(p, n * h * w * 3)
     p = writer.path / "rows.bin"
-    if p.exists() and p.stat().st_size != n * ROW_DTYPE.itemsize:
-        os.truncate(p, n * ROW_DTYPE.itemsize)
+    if p.exists() and p.stat().st_size != n * row_size:
+        os.truncate(p, n * row_size)

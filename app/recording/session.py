@@ -29,7 +29,7 @@ from app.recording.health import append_health
 from app.recording.recorder import TakeRecorder
 from app.recording.spool import Spool
 from app.rig.rig import Rig
-from app.rig.samples import Tick
+from app.rig.samples import Tick, rig_feature_names
 
 log = logging.getLogger(__name__)
 Observer = Callable[[str, object], None]
@@ -268,7 +268,8 @@ class Session:
             return
         take = TakeRecorder(self.config.root, self.task, self.config.fps, self.cameras,
                             self.config.frames_per_episode, self._take_done, self._take_event, self.guard,
-                            extra={"episode": self.kept + 1, "repo_id": self.config.repo_id})
+                            extra={"episode": self.kept + 1, "repo_id": self.config.repo_id},
+                            joints=len(rig_feature_names(self.rig)))
         take.number = self.kept + 1
         self._current = take
         # only takes whose files may still be open: a long session must not keep every take (and

@@ -30,7 +30,14 @@ from app.durable import write_atomic
 
 SPOOL_DIR = Path(".studio") / "spool"
 FORMAT = "raw-v1"
-ROW_DTYPE = np.dtype([("seq", "<i8"), ("t", "<f8"), ("action", "<f4", (6,)), ("state", "<f4", (6,))])
+
+
+def row_dtype(joints: int = 6) -> np.dtype:
+    """One tick's record; a bimanual rig's rows hold twelve joints (meta.json says how many)."""
+    return np.dtype([("seq", "<i8"), ("t", "<f8"), ("action", "<f4", (joints,)), ("state", "<f4", (joints,))])
+
+
+ROW_DTYPE = row_dtype(6)
 
 
 def spool_root(dataset_root: Path | str) -> Path:
@@ -60,7 +67,7 @@ class SpoolWriter:
     """Appends ticks of one take. Called from the spool-writer thread only (not thread-safe)."""
 
     def __init__(self, dataset_root: Path | str, task: str, fps: int, cameras: dict[str, tuple[int, int]],
-                 spool_id: str | None = None, extra: dict | None = None):
+                 spool_id: str | None = None, extra: dict | None = None, joints: int = 6):
         self.id = spool_id or new_spool_id()
         self.path = spool_root(dataset_root) / self.id
         self.path.mkdir(parents=True, exist_ok=False)
@@ -71,10 +78,12 @@ class SpoolWriter:
         meta = {"id": self.id, "format": FORMAT, "task": task, "fps": self.fps,
                 "cameras": {k: list(v) for k, v in self.cameras.items()}, "created": time.time(),
                 "extra": extra or {}}
+        if joints != 6:
+            meta["joints"] = int(joints)
         write_json_atomic(self.path / "meta.json", meta)
         self._rows = open(self.path / "rows.bin", "ab", buffering=0)
         self._videos = {k: open(self.path / f"{_safe(k)}.raw", "ab", buffering=0) for k in self.cameras}
-        self._row = np.zeros(1, ROW_DTYPE)
+        self._row = np.zeros(1, row_dtype(joints))
         self.closed = False
 
     def append(self, seq: int, t: float, action: np.ndarray, state: np.ndarray,
@@ -145,6 +154,7 @@ class Spool:
         self.fps: int = int(meta["fps"])
         self.cameras: dict[str, tuple[int, int]] = {k: (int(v[0]), int(v[1])) for k, v in meta["cameras"].items()}
         self.extra: dict = meta.get("extra", {})
+        self.row_dtype = row_dtype(int(meta.get("joints", 6)))
         self.stopped: dict | None = _read_json(self.path / "stopped.json")
         trim = _read_json(self.path / "trim.json") or {}
         self.trim = Trim(int(trim.get("head", 0)), int(trim.get("tail", 0)))
@@ -161,7 +171,7 @@ class Spool:
 
     def _complete_records(self) -> int:
         """Records present in every file; capped by the stopped marker's length when there is one."""
-        counts = [_size(self.path / "rows.bin") // ROW_DTYPE.itemsize]
+        counts = [_size(self.path / "rows.bin") // self.row_dtype.itemsize]
         counts += [_size(self.path / f"{_safe(k)}.raw") // self._frame_bytes(k) for k in self.cameras]
         n = min(counts)
         if self.stopped is not None:
@@ -174,7 +184,7 @@ class Spool:
 
     def records(self) -> np.ndarray:
         """The raw row records (seq, t, action, state) of the kept frames."""
-        raw = np.fromfile(self.path / "rows.bin", ROW_DTYPE, count=self.recorded_length)
+        raw = np.fromfile(self.path / "rows.bin", self.row_dtype, count=self.recorded_length)
         return raw[self.trim.head:self.trim.head + self.length]
 
     def rows(self) -> dict[str, np.ndarray]:

@@ -32,6 +32,15 @@ class CameraConfig:
 
 
 @dataclass
+class ArmPair:
+    """One leader/follower pair of a bimanual rig; ids name the calibration files."""
+    leader_port: str = ""
+    leader_id: str = ""
+    follower_port: str = ""
+    follower_id: str = ""
+
+
+@dataclass
 class RigProfile:
     name: str
     leader_port: str = ""
@@ -40,11 +49,17 @@ class RigProfile:
     follower_id: str = "follower"  # calibration file name under robots/so_follower
     cameras: list[CameraConfig] = field(default_factory=list)
     fps: int = 30
+    pairs: dict[str, ArmPair] = field(default_factory=dict)  # bimanual: {"left": ..., "right": ...}
+
+    @property
+    def bimanual(self) -> bool:
+        return bool(self.pairs)
 
     @classmethod
     def from_dict(cls, data: dict) -> "RigProfile":
         data = dict(data)
         data["cameras"] = [CameraConfig(**c) for c in data.get("cameras", [])]
+        data["pairs"] = {side: ArmPair(**p) for side, p in (data.get("pairs") or {}).items()}
         return cls(**data)
 
     def validate(self) -> None:
@@ -58,6 +73,12 @@ class RigProfile:
                 raise ProfileError(f"camera name {c.name!r}: use letters, digits and '_' (it becomes a dataset key)")
         if self.leader_port and self.leader_port == self.follower_port:
             raise ProfileError("the leader and the follower cannot share one serial port")
+        if self.pairs:
+            from app.rig.bimanual import check_pairs
+
+            problem = check_pairs(self.pairs, [c.name for c in self.cameras])
+            if problem:
+                raise ProfileError(problem)
 
 
 def _dir() -> Path:

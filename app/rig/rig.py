@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from app.rig.arm import Arm
 from app.rig.camera import CameraSource
+from app.rig.samples import FEATURE_NAMES
 from app.rig.teleop import TeleopLoop
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,9 @@ class DeviceStatus:
 
 
 class Rig:
+    feature_names = FEATURE_NAMES  # joint features recorded as action / observation.state (bimanual: 12)
+    robot_type = "so_follower"  # info.json's robot_type
+
     def __init__(self, cameras: list[CameraSource], leader: Arm | None, follower: Arm | None,
                  fps: int = 30, simulated: bool = False, name: str = "rig"):
         self.name = name
@@ -147,8 +151,9 @@ def notice_replug_quickly(rig: Rig) -> None:
         cam.reopen_interval = 0.5
 
 
-def detect_rig(force_sim: bool = False, **kwargs) -> Rig:
-    """The rig of the active profile when its serial ports are plugged in, otherwise the simulated one."""
+def detect_rig(force_sim: bool = False, bimanual: bool = False, **kwargs) -> Rig:
+    """The rig of the active profile when its serial ports are plugged in, otherwise the simulated one
+    (bimanual=True, or a profile with two pairs: the simulated bimanual one)."""
     if not force_sim:
         import os
 
@@ -156,9 +161,22 @@ def detect_rig(force_sim: bool = False, **kwargs) -> Rig:
 
         profile = active_profile()
         ports = [p for p in (profile.leader_port, profile.follower_port) if p] if profile else []
+        if profile and profile.bimanual:
+            from app.rig.bimanual import profile_ports
+
+            bimanual, ports = True, profile_ports(profile)
         if profile and ports and all(os.path.exists(p) for p in ports):
             log.info("using rig profile %r", profile.name)
+            if bimanual:
+                from app.rig.bimanual import build_bimanual_hardware_rig
+
+                return build_bimanual_hardware_rig(profile)
             return build_hardware_rig(profile)
         if profile:
             log.warning("rig profile %r: serial ports %s not found; using the simulated rig", profile.name, ports)
+    if bimanual:
+        from app.rig.sim_bimanual import build_sim_bimanual_rig
+
+        kwargs.pop("n_cameras", None)  # the bimanual station's cameras are fixed: left_wrist, top, right_wrist
+        return build_sim_bimanual_rig(**kwargs)
     return build_sim_rig(**kwargs)

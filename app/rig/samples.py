@@ -11,6 +11,15 @@ JOINT_NAMES = ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wri
 FEATURE_NAMES = tuple(f"{j}.pos" for j in JOINT_NAMES)  # as lerobot's so_follower / so_leader
 
 
+def rig_feature_names(rig) -> tuple[str, ...]:
+    """The joint features a rig records (a single pair: the six above; a bimanual rig: twelve)."""
+    return tuple(getattr(rig, "feature_names", FEATURE_NAMES))
+
+
+def rig_robot_type(rig) -> str:
+    return getattr(rig, "robot_type", "so_follower")
+
+
 @dataclass(frozen=True, slots=True)
 class Frame:
     camera: str
