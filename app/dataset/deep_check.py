@@ -13,9 +13,11 @@ and the frame count exactly.
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
-from app.dataset.bounds import MIN_EPISODE_ROW_BYTES, check_rows
+from app.dataset.bounds import MIN_DATA_ROW_BYTES, MIN_EPISODE_ROW_BYTES, check_rows
+from app.dataset.errors import DatasetError
 from app.dataset.features import stats_features
 from app.dataset.reader import DatasetReader
 from app.dataset.stats import KEYS, frame_histogram, histogram_stats, numeric_stats, sample_indices
@@ -57,15 +59,36 @@ def _numeric(table, name: str, fps: int) -> np.ndarray:
     return values
 
 
-def _video_stats(reader: DatasetReader, e: int, key: str) -> dict:
+def _video_stats(videos, reader: DatasetReader, e: int, key: str) -> dict:
     length = reader.episodes[e].length
     wanted = set(sample_indices(length))
     hist = None
-    for i, frame in enumerate(reader.iter_frames(e, key)):
+    for i, frame in enumerate(videos.frames(e, key)):     # sequential: one open file per camera
         if i in wanted:
             h = frame_histogram(frame)
             hist = h if hist is None else hist + h
     return histogram_stats(hist, len(wanted))
+
+
+class _Rows:
+    """Each data file read once (the columns compared), sliced per episode by its `index` range."""
+
+    def __init__(self, reader: DatasetReader, columns: list[str]):
+        self.reader, self.columns = reader, list(dict.fromkeys(columns + ["index"]))
+        self.rel, self.table, self.index = None, None, None
+
+    def episode(self, ep):
+        if ep.data_file != self.rel:
+            with self.reader.open(ep.data_file) as f:
+                pf = pq.ParquetFile(f)
+                check_rows(ep.data_file, pf, f.seek(0, 2), self.reader.info.get("total_frames", 0) + 1,
+                           MIN_DATA_ROW_BYTES)
+                self.table = pf.read(columns=self.columns)
+            self.rel, self.index = ep.data_file, self.table.column("index").to_numpy()
+        pos = np.nonzero((self.index >= ep.from_index) & (self.index < ep.to_index))[0]
+        if len(pos) != ep.length:
+            raise DatasetError(f"episode {ep.index}: {len(pos)} rows in {ep.data_file}, expected {ep.length}")
+        return self.table.take(pa.array(pos))
 
 
 def _differs(name, stat, stored, fresh, video: bool) -> str | None:
@@ -82,9 +105,22 @@ def _differs(name, stat, stored, fresh, video: bool) -> str | None:
 
 def check_stats(reader: DatasetReader, rep) -> None:
     """Add one report line per episode and feature whose recomputed stats differ from the stored ones."""
+    from app.streaming.decoding import EpisodeVideos
+
     stored = stored_stats(reader)
     feats = reader.features
     names = [n for n in stats_features(feats) if feats[n].get("dtype") != "string"]
+    numeric_cols = [n for n in names if feats[n]["dtype"] not in ("video", "image") and n != "timestamp"]
+    rows = _Rows(reader, numeric_cols + ["frame_index"])
+    videos = EpisodeVideos(reader)
+    try:
+        _compare(reader, rep, stored, names, rows, videos)
+    finally:
+        videos.close()
+
+
+def _compare(reader, rep, stored, names, rows, videos) -> None:
+    feats = reader.features
     lines = 0
     for ep in reader.episodes:
         have = stored.get(ep.index)
@@ -92,14 +128,13 @@ def check_stats(reader: DatasetReader, rep) -> None:
             rep.warnings.append(f"episode {ep.index}: meta/episodes has no statistics to compare")
             continue
         numeric = [n for n in names if feats[n]["dtype"] not in ("video", "image") and n in have]
-        cols = list(dict.fromkeys([n for n in numeric if n != "timestamp"] + ["frame_index"]))
-        table = reader.read_episode(ep.index, columns=cols) if numeric else None
+        table = rows.episode(ep) if numeric else None
         for name in names:
             if name not in have:
                 continue
             video = feats[name]["dtype"] in ("video", "image")
             if video:
-                fresh = _video_stats(reader, ep.index, name)
+                fresh = _video_stats(videos, reader, ep.index, name)
                 keys = [k for k in VIDEO_KEYS if k in have[name]]
                 if "count" in have[name] and int(have[name]["count"].reshape(-1)[0]) != int(fresh["count"][0]):
                     keys = ["count"] + keys
