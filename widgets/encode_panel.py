@@ -9,18 +9,15 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QUrl
-from PySide6.QtGui import QBrush, QColor, QDesktopServices
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QRect, Qt, QUrl
+from PySide6.QtGui import QBrush, QColor, QDesktopServices, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
-    QStyle,
     QStyledItemDelegate,
-    QStyleOptionProgressBar,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -107,16 +104,25 @@ class QueueModel(QAbstractTableModel):
 
 
 class ProgressDelegate(QStyledItemDelegate):
+    """A progress bar in the cell, painted from the palette (a style sheet's QProgressBar rules do
+    not reach a delegate's style option: the text would sit in a corner)."""
+
     def paint(self, painter, option, index):
-        opt = QStyleOptionProgressBar()
-        opt.rect = option.rect.adjusted(2, 3, -2, -3)
-        opt.minimum, opt.maximum = 0, 1000
-        opt.progress = int(1000 * (index.data(Qt.ItemDataRole.UserRole) or 0.0))
-        opt.text = index.data(Qt.ItemDataRole.DisplayRole)
-        opt.textVisible = True
-        opt.state = option.state | QStyle.StateFlag.State_Horizontal
-        style = option.widget.style() if option.widget else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ProgressBar, opt, painter, option.widget)
+        frac = max(0.0, min(1.0, index.data(Qt.ItemDataRole.UserRole) or 0.0))
+        r = option.rect.adjusted(3, 4, -3, -4)
+        pal = option.palette
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(pal.color(QPalette.ColorRole.Mid))
+        painter.setBrush(pal.color(QPalette.ColorRole.Base))
+        painter.drawRoundedRect(r, 3, 3)
+        if frac > 0:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(pal.color(QPalette.ColorRole.Highlight))
+            painter.drawRoundedRect(QRect(r.x(), r.y(), max(3, int(r.width() * frac)), r.height()), 3, 3)
+        painter.setPen(pal.color(QPalette.ColorRole.Text))
+        painter.drawText(r, Qt.AlignmentFlag.AlignCenter, index.data(Qt.ItemDataRole.DisplayRole) or "")
+        painter.restore()
 
 
 class EncodePanel(QWidget):
@@ -149,6 +155,7 @@ class EncodePanel(QWidget):
         header.resizeSection(PROGRESS_COL, 90)
         self.pause_btn = QPushButton("Pause")
         self.pause_btn.setCheckable(True)
+        self.pause_btn.setMinimumWidth(self.pause_btn.fontMetrics().horizontalAdvance("Resume") + 36)
         self.cancel_btn = QPushButton("Cancel")
         self.retry_btn = QPushButton("Retry failed")
         self.raise_btn = QPushButton("Raise priority")
