@@ -66,7 +66,8 @@ HUB_COLD = r"stream: app\.hub \(\d+ KiB blocks\), cold\s+"
 HUB_DL = r"download whole files first\s+"
 NUM = r"([\d.]+)"
 STREAM_ROW = r"\| Hub \d+ ms \| DataLoader, {w} workers? \| \d+ \| [\d.]+ \| \d+ \| (\d+) \|"
-LEROBOT_ROW = r"(?m)^\| {cls} \| {loader} \|(?:[^|\n]*\|){{6}} ([\d.]+)x \|$"
+LEROBOT_ROW = r"(?m)^\| {cls} \| {loader} \|(?:[^|\n]*\|){{7}} ([\d.]+)x \|[^|\n]*\|$"
+LEROBOT_CPU = r"(?m)^\| {cls} \| {loader} \|(?:[^|\n]*\|){{8}} ([\d.]+)x \|$"
 LEROBOT_ABSENT = r"(?i)skipped: no python with lerobot|lerobot[^\n]*not measured"
 NOT_MEASURED = "not measured"
 CAM, SYN = r"\[camera-like\]", r"\[synthetic\]"
@@ -153,6 +154,9 @@ BENCHES = [
         Figure("stream.vs_lerobot", 21, "ours / lerobot 0.6.1 StreamingLeRobotDataset, DataLoader 1 worker", ">= 10x",
                at_least(10.0), LEROBOT_ROW.format(cls="StreamingLeRobotDataset", loader="DataLoader, 1 worker"),
                unit="x", fmt="{:.1f}", absent=LEROBOT_ABSENT),
+        Figure("stream.cpu_vs_lerobot", 21, "CPU per frame, lerobot's / ours, DataLoader 1 worker", "(shown)", None,
+               LEROBOT_CPU.format(cls="StreamingLeRobotDataset", loader="DataLoader, 1 worker"), unit="x",
+               fmt="{:.1f}", absent=LEROBOT_ABSENT),
         Figure("stream.vs_lerobot_alone", 21, "same, both datasets iterated alone (no DataLoader)", ">= 10x",
                at_least(10.0),
                LEROBOT_ROW.format(cls="StreamingLeRobotDataset", loader=r"dataset alone \(no DataLoader\)"),

@@ -6,7 +6,9 @@ Dataset: EPISODES x FRAMES of two 640x480 cameras with camera-like content (benc
 textured scene, hand-held motion, sensor noise sigma 3), written by our writer and kept in /tmp.
 Every run is a fresh process, and every Hub run starts with an empty range cache (all bytes cross the
 link). Figures: frames/s from constructing the dataset to the last batch (end to end), and from the
-first `iter` (streaming). Imports (torch) are not timed. Every process runs torch with one thread.
+first `iter` (streaming), and CPU ms per frame of the process and its DataLoader workers together (the
+figure that a busy machine disturbs least). Imports (torch) are not timed. Every process runs torch
+with one thread.
 
 Ours runs in .venv-torch (made by `make test`), or a Python given with --torch-python; without torch
 the workers rows say "not measured" and the numpy iterator is measured in one process instead.
@@ -42,10 +44,14 @@ WORKERS = (1, 2, 4)
 BATCH = 16
 
 LOADER = r"""
-import json, sys, time
+import json, resource, sys, time
 import torch
 %s
+def cpu(who):
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
 repo, root, workers, uint8 = sys.argv[1], (sys.argv[2] or None), int(sys.argv[3]), sys.argv[4] == "1"
+c0 = cpu(resource.RUSAGE_SELF)
 t0 = time.perf_counter()
 ds = %s
 t1 = time.perf_counter()
@@ -53,9 +59,11 @@ if workers < 0:                     # the dataset alone: iterate its items, no D
     n = sum(1 for _ in ds)
 else:
     loader = torch.utils.data.DataLoader(ds, batch_size=%d, num_workers=workers, shuffle=%s)
-    n = sum(len(b["index"]) for b in loader)
+    n = sum(len(b["index"]) for b in loader)      # exhausting it joins the workers: their CPU is counted
 t2 = time.perf_counter()
-print(json.dumps({"frames": n, "open_s": t1 - t0, "stream_fps": n / (t2 - t1), "total_fps": n / (t2 - t0)}))
+cpu_ms = 1000 * (cpu(resource.RUSAGE_SELF) - c0 + cpu(resource.RUSAGE_CHILDREN)) / n
+print(json.dumps({"frames": n, "open_s": t1 - t0, "stream_fps": n / (t2 - t1), "total_fps": n / (t2 - t0),
+                  "cpu_ms": cpu_ms}))
 """
 OURS = LOADER % ("from teleop_studio.streaming import StreamingLeRobotDataset",
                  "StreamingLeRobotDataset(repo, root=root, return_uint8=uint8)", BATCH, "False")
@@ -117,9 +125,9 @@ def measure(py: str, code: str, hub: HubServer, tmp: Path, repeat: int, root: st
 
 def row(where: str, loader: str, r: dict | str, net: str) -> str:
     if isinstance(r, str):
-        return f"| {where} | {loader} | {r} | | | | |"
+        return f"| {where} | {loader} | {r} | | | | | |"
     return (f"| {where} | {loader} | {r['frames']} | {r['open_s']:.2f} | {r['stream_fps']:.0f} | {r['total_fps']:.0f} "
-            f"| {net} |")
+            f"| {r['cpu_ms']:.1f} | {net} |")
 
 
 # (workers, uint8): workers -1 = iterate the dataset alone; float frames are lerobot's default, uint8 what
@@ -141,7 +149,7 @@ def ours_table(py: str | None, gen: Path, hub: HubServer, tmp: Path, repeat: int
         if py is None:
             for where in wheres:
                 lines[(where, w, u8)] = (f"| {where} | {loader_name(w, u8)} | not measured (no Python with torch: "
-                                         "`make test` creates .venv-torch) | | | | |")
+                                         "`make test` creates .venv-torch) | | | | | |")
             continue
         runs = {where: [] for where in wheres}
         for _ in range(repeat):
@@ -152,8 +160,9 @@ def ours_table(py: str | None, gen: Path, hub: HubServer, tmp: Path, repeat: int
             out[(where, w, u8)] = r
             lines[(where, w, u8)] = row(where, loader_name(w, u8), r, net)
     print("ours, teleop_studio.streaming.StreamingLeRobotDataset:")
-    print("| where | loader | frames | open s | frames/s streaming | frames/s end to end | requests | MB |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| where | loader | frames | open s | frames/s streaming | frames/s end to end | CPU ms/frame | requests "
+          "| MB |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for key in sorted(lines, key=lambda k: (k[0] != "local", k[2], k[1])):
         print(lines[key])
     return out
@@ -218,15 +227,16 @@ def lerobot_table(py: str | None, hub: HubServer, tmp: Path, repeat: int, ours: 
     shim = _ffmpeg_shim(py, tmp)
     if shim:
         print("  (no system ffmpeg: lerobot's torchcodec loads FFmpeg 7 from its venv's PyAV wheel, LD_LIBRARY_PATH)")
-    print("| lerobot class | loader | frames | open s | frames/s streaming | frames/s end to end | requests | MB "
-          "| ours/lerobot |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| lerobot class | loader | frames | open s | frames/s streaming | frames/s end to end | CPU ms/frame "
+          "| requests | MB | ours/lerobot | CPU lerobot/ours |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, code, w, u8 in LEROBOT_RUNS:
         r, net = measure(py, code, hub, tmp, repeat, "", w, u8, shim)
         mine = ours.get((where, w, u8))
-        ratio = f"{mine['total_fps'] / r['total_fps']:.1f}x" if isinstance(mine, dict) and isinstance(r, dict) \
-            else "not measured"
-        print(row(name, loader_name(w, u8), r, net)[:-1] + f"| {ratio} |", flush=True)
+        both = isinstance(mine, dict) and isinstance(r, dict)
+        ratio = f"{mine['total_fps'] / r['total_fps']:.1f}x" if both else "not measured"
+        cpu = f"{r['cpu_ms'] / mine['cpu_ms']:.1f}x" if both else "not measured"
+        print(row(name, loader_name(w, u8), r, net)[:-1] + f"| {ratio} | {cpu} |", flush=True)
 
 
 def main() -> None:
