@@ -35,6 +35,8 @@ def build_parser(commands: list | None = None) -> argparse.ArgumentParser:
         "Record, encode, review and publish LeRobot v3.0 datasets. Without a subcommand, opens the window."))
     parser.add_argument("--version", action="version", version=f"teleop-studio {__version__}")
     parser.add_argument("--sim", action="store_true", help="use the simulated rig even if hardware is plugged in")
+    parser.add_argument("--bimanual", action="store_true",
+                        help="with --sim: the simulated bimanual rig (two SO-101 pairs, bi_so_follower)")
     parser.add_argument("--log-level", default=os.environ.get("TELEOP_STUDIO_LOG_LEVEL", "INFO"),
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper)
     from app.commands.record import add_session_arguments
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     from widgets.main_window import run_app
 
-    return run_app(sim=args.sim, session=session)
+    return run_app(sim=args.sim, session=session, bimanual=args.bimanual)
 
 
 if __name__ == "__main__":

@@ -67,7 +67,8 @@ def test_both_pairs_in_one_cycle_one_sync_read_and_write_per_bus(rig):
         assert abs(per_cycle - want) < 0.2, (name, per_cycle)
     # each follower follows its own leader
     last = rig.ticks[-1]
-    assert np.abs(last.action[:5] - last.state[:5]).max() < 25 and np.abs(last.action[6:11] - last.state[6:11]).max() < 25
+    assert np.abs(last.action[:5] - last.state[:5]).max() < 25
+    assert np.abs(last.action[6:11] - last.state[6:11]).max() < 25
     assert not np.allclose(last.state[:6], last.state[6:])  # two different arms
 
 

@@ -403,7 +403,7 @@ def _log_file() -> str | None:
     return None
 
 
-def run_app(sim: bool, session=None) -> int:
+def run_app(sim: bool, session=None, bimanual: bool = False) -> int:
     """The window; `session` (a SessionConfig from the lab launcher flags) opens ready to Start."""
     from app.rig.rig import detect_rig
     from widgets.error_dialog import ExceptionReporter
@@ -433,7 +433,7 @@ def run_app(sim: bool, session=None) -> int:
 
     rig = None
     try:
-        rig = detect_rig(force_sim=sim)
+        rig = detect_rig(force_sim=sim, bimanual=bimanual)
         window = MainWindow(rig)
         window.launch_config = session
         reporter.parent_window = window

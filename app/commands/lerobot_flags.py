@@ -35,8 +35,8 @@ IGNORED = ("display_data", "play_sounds", "dataset.streaming_encoding", "dataset
            "dataset.vcodec", "dataset.num_image_writer_processes", "dataset.num_image_writer_threads_per_camera",
            "dataset.video", "dataset.tags", "robot.disable_torque_on_disconnect", "robot.max_relative_target",
            "robot.use_degrees", "teleop.use_degrees")
-ROBOT_TYPES = ("so100_follower", "so101_follower")
-TELEOP_TYPES = ("so100_leader", "so101_leader")
+ROBOT_TYPES = ("so100_follower", "so101_follower", "bi_so_follower")  # bimanual: app/commands/lerobot_bimanual.py
+TELEOP_TYPES = ("so100_leader", "so101_leader", "bi_so_leader")
 
 
 class RigFlagError(ValueError):
@@ -69,6 +69,9 @@ def add_lerobot_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--teleop.type", dest="teleop_type", choices=TELEOP_TYPES, help="lerobot's leader type")
     p.add_argument("--teleop.port", dest="teleop_port", help="serial port of the leader arm")
     p.add_argument("--teleop.id", dest="teleop_id", help="calibration id of the leader")
+    from app.commands.lerobot_bimanual import add_bimanual_flags
+
+    add_bimanual_flags(p)
     for name in IGNORED:
         p.add_argument(f"--{name}", dest=f"ignored_{name.replace('.', '_')}", nargs="?", default=argparse.SUPPRESS,
                        help=argparse.SUPPRESS)
@@ -130,15 +133,26 @@ def parse_cameras(text: str | None, default_fps: int = 30):
 
 
 def uses_lerobot_rig(args) -> bool:
-    return any(getattr(args, k, None) for k in ("robot_port", "teleop_port", "robot_cameras"))
+    from app.commands.lerobot_bimanual import is_bimanual
+
+    return any(getattr(args, k, None) for k in ("robot_port", "teleop_port", "robot_cameras")) or is_bimanual(args)
 
 
 def rig_from_args(args):
     """The rig lerobot's flags describe, every device checked once. Raises RigFlagError naming the one
     that fails; nothing is left open then."""
+    from app.commands.lerobot_bimanual import bimanual_rig_from_args, is_bimanual
     from app.rig.rig import Rig, build_sim_rig, camera_from_config, notice_replug_quickly
     from app.rig.so101_arm import FeetechArm
 
+    if is_bimanual(args):
+        rig, hardware = bimanual_rig_from_args(args)
+        try:
+            check_devices(rig, hardware)
+        except RigFlagError:
+            rig.stop()
+            raise
+        return rig
     fps = int(getattr(args, "fps", 30) or 30)
     cameras = parse_cameras(getattr(args, "robot_cameras", None), fps)
     hardware = bool(args.robot_port or args.teleop_port)
@@ -176,11 +190,15 @@ def check_devices(rig, arms: bool = True) -> None:
             cam.close()
     if not arms:
         return
-    for arm, flag in ((rig.leader, "--teleop.port"), (rig.follower, "--robot.port")):
+    from app.commands.lerobot_bimanual import arm_flags
+
+    single = ((rig.leader, "--teleop.port"), (rig.follower, "--robot.port"))
+    checks = arm_flags(rig) if getattr(rig, "pairs", None) else single
+    for arm, flag in checks:
         try:
             arm.connect()
         except Exception as exc:
-            for other in (rig.leader, rig.follower):
+            for other, _ in checks:
                 if other.connected:
                     other.disconnect()
             raise RigFlagError(f"{arm.name} arm on {arm.port} ({flag}): {exc}") from exc
