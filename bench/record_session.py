@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/record_session.py [--episodes 10 --episode-time-s 20 --reset-time-s 5]
                                             [--cameras 2 --width 640 --height 480 --fps 30]
-                                            [--content camera-like synthetic] [--load 1]
+                                            [--content camera-like synthetic] [--load 1] [--bimanual]
 
 Each --content is one session and one labelled set of figures: "camera-like" (bench/camera_like.py: a
 natural scene panned by hand, sensor noise; what a real camera costs the encoder) first, then
@@ -13,6 +13,9 @@ The operator is simulated: each take is stopped with Next (right arrow) shortly 
 limit, so Stop latency is measured on the control path the window uses. Prints: frames on time
 (fresh camera frame in its tick's slot, over all cameras and takes), Stop call and Stop -> take
 closed on disk p50/p99, Start call p99, peak RSS, spool MB/s, and the encoding backlog left.
+--bimanual: the simulated bimanual rig (two pairs, cameras left_wrist / top / right_wrist); the encode
+budget's estimate of the backlog (app/encoding/budget.py, measured encoder speed) is printed before the
+session beside the backlog measured after it.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ def main() -> None:
     ap.add_argument("--content", nargs="+", choices=CONTENTS, default=list(CONTENTS),
                     help="what the cameras film, one session each (default: camera-like, then synthetic)")
     ap.add_argument("--load", type=int, default=0, help="busy processes competing for the CPU meanwhile")
+    ap.add_argument("--bimanual", action="store_true", help="two SO-101 pairs and 3 cameras (--cameras ignored)")
     a = ap.parse_args()
 
     from PySide6.QtCore import QCoreApplication
@@ -74,7 +78,16 @@ def session(a, content: str) -> None:
     print(f"== content: {content}", flush=True)
     tmp = None if a.root else tempfile.TemporaryDirectory(prefix="record-bench-")
     root = (a.root / content) if a.root else Path(tmp.name) / "ds"
-    rig = build_bench_rig(content, a.cameras, a.width, a.height, a.fps)
+    if a.bimanual:
+        from app.rig.sim_bimanual import build_sim_bimanual_rig
+        from bench.camera_like import use_camera_like
+
+        rig = build_sim_bimanual_rig(width=a.width, height=a.height, fps=a.fps)
+        if content == "camera-like":
+            use_camera_like(rig)
+        a.cameras = len(rig.cameras)
+    else:
+        rig = build_bench_rig(content, a.cameras, a.width, a.height, a.fps)
     # the time limit is a safety net only: the simulated operator presses Next just before it
     cfg = SessionConfig(root=root, repo_id="bench/session", task="pick the cube", fps=a.fps, episodes=a.episodes,
                         episode_time_s=a.episode_time_s + 2, reset_time_s=a.reset_time_s + 60)
@@ -82,6 +95,8 @@ def session(a, content: str) -> None:
     s, queue = setup.session, setup.queue
     queue.pause_while_recording = a.pause_encoding_while_recording
     s.add_observer(lambda e, d: queue.set_throttled(d == State.RECORDING) if e == "state" else None)
+    if a.bimanual:
+        backlog_estimate(a, setup.writer.video, cfg)
     workers = EncodeWorkers(queue)
     workers.start()
     proc = psutil.Process()
@@ -130,7 +145,8 @@ def session(a, content: str) -> None:
     captured = sum(c.captured for t in takes for c in t.health.cameras.values())
     ticks_late = sum(t.health.late_ticks for t in takes)
     ticks = sum(t.health.frames for t in takes)
-    spool_bytes = sum(t.health.frames for t in takes) * (a.cameras * a.width * a.height * 3 + 72)
+    row_bytes = 16 + 8 * len(getattr(rig, "feature_names", range(6)))  # seq, t, action and state float32
+    spool_bytes = sum(t.health.frames for t in takes) * (a.cameras * a.width * a.height * 3 + row_bytes)
     ms = lambda xs, q: 1000 * float(np.percentile(xs, q))  # noqa: E731
     tag = f"[{content}]"
     print()
@@ -152,6 +168,19 @@ def session(a, content: str) -> None:
           f" ({'ok' if drained else 'NOT drained'}); episodes committed: {setup.writer.total_episodes}", flush=True)
     if tmp is not None:
         tmp.cleanup()
+
+
+def backlog_estimate(a, settings, cfg) -> None:
+    """What the encode budget predicts for this session, from the encoder speed measured here now."""
+    from app.encoding import budget
+
+    speed = budget.measure_speed(settings, a.width, a.height, use_cache=False)
+    plan = budget.Plan(((a.height, a.width),) * a.cameras, a.fps, a.episode_time_s, a.reset_time_s, a.episodes,
+                       cfg.video_encoding_batch_size)
+    est = budget.estimate(plan, {(a.height, a.width): speed})
+    print(f"encode budget estimate (measured {speed.encode_fps:.0f} fps full speed, {speed.throttled_fps:.0f} fps "
+          f"throttled, decode-back {speed.decode_fps:.0f} fps per {a.width}x{a.height} stream): {est.summary()}",
+          flush=True)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@ driver over two pseudo-terminals) with 2 synthetic cameras 640x480@30 and the ma
 offscreen. Prints the loop period p50/p99, the period error, missed cycles, the sync-read round trip
 of each bus and the tracking error. Targets: p99 period error <= 5 ms, 0 missed cycles.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/teleop_loop.py [--seconds 60]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/teleop_loop.py [--seconds 60] [--bimanual]
+
+--bimanual: the simulated bimanual rig (two pairs on four buses, both driven in each cycle) with 3 cameras.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ def main() -> int:
     parser.add_argument("--fps", type=int, default=30)
     parser.add_argument("--servos", choices=["process", "thread"], default="process",
                         help="simulated servos in child processes (the default rig) or on threads of this process")
+    parser.add_argument("--bimanual", action="store_true", help="two SO-101 pairs (bi_so_follower) and 3 cameras")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("TELEOP_STUDIO_SETTINGS", str(Path(tempfile.mkdtemp()) / "settings.ini"))
@@ -38,7 +41,14 @@ def main() -> int:
 
     setup_logging("WARNING", Path(tempfile.mkdtemp()))
     app = QApplication.instance() or QApplication(sys.argv)
-    rig = build_sim_rig(n_cameras=2, width=640, height=480, fps=args.fps, servos=args.servos)
+    if args.bimanual:
+        from app.rig.sim_bimanual import build_sim_bimanual_rig
+
+        rig = build_sim_bimanual_rig(width=640, height=480, fps=args.fps, servos=args.servos)
+        arms = rig.teleop.arms()
+    else:
+        rig = build_sim_rig(n_cameras=2, width=640, height=480, fps=args.fps, servos=args.servos)
+        arms = [rig.leader, rig.follower]
     try:
         from widgets.main_window import MainWindow, apply_style
 
@@ -64,7 +74,7 @@ def main() -> int:
         run_for(2.0)  # connect, first paints
         rig.teleop.periods.clear()
         missed0, cycles0 = rig.teleop.missed_cycles, rig.teleop.cycles
-        for arm in (rig.leader, rig.follower):
+        for arm in arms:
             arm.bus.sync_read_rtt.clear()
         n_err0 = len(errors)
         wall0, cpu0 = time.monotonic(), time.process_time()
@@ -72,8 +82,8 @@ def main() -> int:
         wall, cpu = time.monotonic() - wall0, time.process_time() - cpu0
         periods = np.asarray(rig.teleop.periods) * 1000
         missed, cycles = rig.teleop.missed_cycles - missed0, rig.teleop.cycles - cycles0
-        rtts = {arm.name: np.asarray(arm.bus.sync_read_rtt) * 1000 for arm in (rig.leader, rig.follower)}
-        counters = {arm.name: arm.bus.counters for arm in (rig.leader, rig.follower)}
+        rtts = {arm.name: np.asarray(arm.bus.sync_read_rtt) * 1000 for arm in arms}
+        counters = {arm.name: arm.bus.counters for arm in arms}
         frames = {c.name: c.frames_captured for c in rig.cameras.values()}
         err = np.asarray(errors[n_err0:])
     finally:
@@ -84,7 +94,9 @@ def main() -> int:
     target = 1000 / args.fps
     perr = np.abs(periods - target)
     where = "child processes" if args.servos == "process" else "threads of the studio process"
-    print(f"teleop_loop: simulated SO-101 rig (servos on {where}), 2 synthetic cameras 640x480@{args.fps}, GUI: {gui} "
+    what = "bimanual SO-101 rig (2 pairs, 4 buses)" if args.bimanual else "SO-101 rig"
+    print(f"teleop_loop: simulated {what} (servos on {where}), {len(frames)} synthetic cameras 640x480@{args.fps}, "
+          f"GUI: {gui} "
           f"({app.platformName()}), {wall:.1f} s, {os.cpu_count()} cores")
     print(f"  cycles               : {cycles} ({cycles / wall:.2f} Hz, target {args.fps})")
     print(f"  loop period          : p50 {np.percentile(periods, 50):.2f} ms, p99 {np.percentile(periods, 99):.2f} ms, "
@@ -98,11 +110,12 @@ def main() -> int:
     print(f"  missed cycles        : {missed} (target 0)")
     for name, r in rtts.items():
         c = counters[name]
-        print(f"  sync read RTT {name:<8}: p50 {np.percentile(r, 50):.3f} ms, p99 {np.percentile(r, 99):.3f} ms, "
+        print(f"  sync read RTT {name:<14}: p50 {np.percentile(r, 50):.3f} ms, p99 {np.percentile(r, 99):.3f} ms, "
               f"max {r.max():.3f} ms over {len(r)} reads; retries {c.retries}, timeouts {c.timeouts}, "
               f"failures {c.failures}")
-    print(f"  tracking |leader - follower| (moving leader): mean {err[:, :5].mean():.2f} deg joints, "
-          f"{err[:, 5].mean():.2f} gripper units; p99 {np.percentile(err[:, :5], 99):.2f} deg")
+    grip = np.arange(err.shape[1]) % 6 == 5  # the gripper of each arm
+    print(f"  tracking |leader - follower| (moving leader): mean {err[:, ~grip].mean():.2f} deg joints, "
+          f"{err[:, grip].mean():.2f} gripper units; p99 {np.percentile(err[:, ~grip], 99):.2f} deg")
     print(f"  camera frames        : {', '.join(f'{k} {v / (wall + 2):.1f}/s' for k, v in frames.items())}")
     print(f"  process CPU          : {100 * cpu / wall:.1f} % of one core")
     ok = np.percentile(perr, 99) <= 5 and missed == 0
