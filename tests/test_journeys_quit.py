@@ -35,14 +35,15 @@ def episodes(root) -> int:
 
 
 def recording_with_one_take_waiting(qtbot, window, root):
-    """Take 1 recorded and waiting for its batch, take 2 being recorded."""
+    """Take 1 recorded and waiting for its batch, take 2 being recorded (only the quit ends it)."""
     studio = window.studio
-    new_session(qtbot, window, root, episodes=5, episode_time_s=0.5, reset_time_s=0.1, batch=3)
+    new_session(qtbot, window, root, episodes=5, episode_time_s=60, reset_time_s=0.1, batch=3)
     qtbot.waitUntil(lambda: studio.state == State.IDLE, timeout=10000)
     press(qtbot, window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: studio.session.elapsed() >= 0.3, timeout=10000)
+    press(qtbot, window, Qt.Key.Key_Right)  # take 1 kept; take 2 starts after the 0.1 s reset
     qtbot.waitUntil(lambda: studio.session.kept == 1 and studio.state == State.RECORDING, timeout=20000)
-    # take 2 is long: only the quit ends it
-    studio.session.config.episode_time_s = 60
+    qtbot.waitUntil(lambda: studio.current.queue.counts()["pending"] == 1, timeout=10000)
 
 
 @pytest.mark.parametrize("answer", [FINISH, LATER, CANCEL])

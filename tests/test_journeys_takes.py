@@ -20,7 +20,7 @@ def test_rerecord_exit_early_trim_trash_undo(qtbot, tmp_path):
         window = open_window(qtbot, rig)
         studio, panel = window.studio, window.panels["recording"]
         root = tmp_path / "ds"
-        new_session(qtbot, window, root, episodes=3, episode_time_s=0.6, reset_time_s=60, batch=1)
+        new_session(qtbot, window, root, episodes=3, episode_time_s=1.0, reset_time_s=60, batch=1)
         qtbot.waitUntil(lambda: studio.state == State.IDLE, timeout=10000)
         s = studio.session
         press(qtbot, window, Qt.Key.Key_Space)
@@ -35,7 +35,7 @@ def test_rerecord_exit_early_trim_trash_undo(qtbot, tmp_path):
         qtbot.waitUntil(panel.trim_button.isEnabled, timeout=2000)  # the view caught up with the model
         panel.head.setValue(0.1)
         panel.tail.setValue(0.2)
-        qtbot.mouseClick(panel.trim_button, Qt.MouseButton.LeftButton)  # 18 frames -> 18 - 3 - 6
+        qtbot.mouseClick(panel.trim_button, Qt.MouseButton.LeftButton)  # 30 frames -> 30 - 3 - 6
         assert "trimmed" in panel.health_label.text()
         press(qtbot, window, Qt.Key.Key_Right)  # episode 2
         assert studio.state == State.RECORDING
@@ -53,7 +53,7 @@ def test_rerecord_exit_early_trim_trash_undo(qtbot, tmp_path):
         qtbot.waitUntil(lambda: studio.state == State.DONE, timeout=10000)
         qtbot.waitUntil(lambda: "3 episode(s)" in push_offer_text(window), timeout=60000)
         lengths = [e.length for e in DatasetReader(root).episodes]
-        assert lengths[0] == 9 and lengths[1] == early.health.frames and 5 <= lengths[1] < 18 and lengths[2] == 18
+        assert lengths[0] == 21 and lengths[1] == early.health.frames and 5 <= lengths[1] < 30 and lengths[2] == 30
         assert validate(root).ok and scan_spools(root) == []
         assert len(read_health(root)) == 2  # the restored take was handed over by Undo, without a record
     finally:
