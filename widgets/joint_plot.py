@@ -125,8 +125,8 @@ class JointPlot(QWidget):
         for col, (side, joints) in enumerate(self.groups):
             arm_plot = self.graphics.addPlot(row=0, col=col)
             gripper_plot = self.graphics.addPlot(row=1, col=col)
-            self._style_plot(arm_plot, f"{side} joints".strip(), "°")
-            self._style_plot(gripper_plot, f"{side} gripper".strip(), "%")
+            self._style_plot(arm_plot, "joints", "°")
+            self._style_plot(gripper_plot, "gripper", "%")
             if side:
                 arm_plot.setTitle(f"{side} arm", color="#c8ccd2", size="9pt")
             gripper_plot.setYRange(0, 100, padding=0.05)

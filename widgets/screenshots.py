@@ -50,6 +50,21 @@ def _recording(window) -> QWidget:
     return window
 
 
+def _bimanual(window) -> QWidget:
+    """The bimanual rig (two SO-101 pairs, bi_so_follower) recording its first take."""
+    import tempfile
+
+    from app.recording.config import SessionConfig
+
+    root = Path(tempfile.mkdtemp()) / "bimanual_handover"
+    window.panels["recording"].open_session(SessionConfig(
+        root=root, repo_id="lab/bimanual_handover", task="hand the cube from the left arm to the right",
+        episodes=10, episode_time_s=20, reset_time_s=8, vcodec="h264"))
+    window.studio.command("start")
+    settle(4.0)
+    return window
+
+
 SHOTS: list[tuple[str, Callable]] = [("main_window.png", _main_window), ("about.png", _about),
                                      ("recording.png", _recording)]
 
@@ -66,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("outdir", type=Path)
     parser.add_argument("--wait", type=float, default=3.0, help="seconds of live data before the shots")
     parser.add_argument("--only", help="take only the shot with this file name")
+    parser.add_argument("--bimanual", action="store_true", help="the simulated bimanual rig: bimanual.png only")
     args = parser.parse_args(argv)
 
     import os
@@ -81,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setWindowIcon(app_icon())
     apply_style(app)
-    rig = detect_rig(force_sim=True)
+    rig = detect_rig(force_sim=True, bimanual=args.bimanual)
     rig.start()
     try:
         window = MainWindow(rig)
@@ -93,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                 and all(v.frames_received > 10 for v in window.camera_grid.views.values())):
             settle(0.2)
         args.outdir.mkdir(parents=True, exist_ok=True)
-        for name, target in SHOTS:
+        for name, target in ([("bimanual.png", _bimanual)] if args.bimanual else SHOTS):
             if args.only and name != args.only:
                 continue
             widget = target(window)

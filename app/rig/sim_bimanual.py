@@ -49,6 +49,7 @@ def build_sim_bimanual_rig(width: int = 640, height: int = 480, fps: int = 30, *
     pairs = {side: (arms[f"{side} leader"], arms[f"{side} follower"]) for side in SIDES}
     rig = BimanualRig(cameras, pairs, fps=fps, simulated=True, name="simulated bimanual SO-101")
     rig.sim_buses = buses
+    rig.own(_Stagger(buses["right leader"]))  # once its servos are up (Rig.start), before the first cycle
     notice_replug_quickly(rig)
     for bus in buses.values():
         rig.own(bus)
@@ -59,6 +60,29 @@ def build_sim_bimanual_rig(width: int = 640, height: int = 480, fps: int = 30, *
     rig.show_pose = show
     rig.teleop.add_listener(lambda tick: show(tick.state))
     return rig
+
+
+class _Stagger:
+    """The two simulated leaders follow the same scripted hand; the right one is held elsewhere (a
+    few jogged joints), so the two arms do visibly different things."""
+
+    OFFSETS = {0: -35.0, 1: 10.0, 3: -15.0, 4: 40.0}  # joint index -> degrees
+
+    def __init__(self, bus):
+        self.bus, self.done = bus, False
+
+    def wait_ready(self) -> None:
+        ready = getattr(self.bus, "wait_ready", None)
+        if ready:
+            ready()
+        if self.done:
+            return
+        self.done = True
+        for joint, delta in self.OFFSETS.items():
+            self.bus.jog(joint, delta)
+
+    def close(self) -> None:
+        pass
 
 
 def sim_bimanual_buses(roles=ROLES, link_dir=None, factory: bool = False) -> dict:
