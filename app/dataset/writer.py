@@ -115,26 +115,46 @@ class DatasetWriter:
 
     def _load(self) -> None:
         from app.dataset.bounds import load_info, read_capped  # shared validation of info.json
+        from app.dataset.schema_check import stats_types
         self.info = load_info(self._meta_json(L.INFO_PATH, read_capped))
         self.features = self.info["features"]
         self.fps = self.info["fps"]
         self.tasks: list[str] = []
         if (self.root / L.TASKS_PATH).exists():
-            self.tasks = [str(t) for t in pq.read_table(self.root / L.TASKS_PATH).column("task").to_pylist()]
+            tasks = self._parquet(L.TASKS_PATH, self.info.get("total_tasks", 0) + 1000)
+            self.tasks = [str(t) for t in tasks.column("task").to_pylist()]
         self.stats = {}
         if (self.root / L.STATS_PATH).exists():
-            self.stats = from_json(self._meta_json(L.STATS_PATH, read_capped))
+            raw = self._meta_json(L.STATS_PATH, read_capped)
+            wrong = stats_types(raw, self.features)
+            if wrong:
+                raise DatasetError(f"{wrong[0]}; run `teleop-studio check` on the dataset")
+            self.stats = from_json(raw)
         try:
-            self.commits = json.loads((self.root / L.COMMITS_PATH).read_text())
-        except (OSError, ValueError):
+            self.commits = self._meta_json(L.COMMITS_PATH, read_capped)
+        except (OSError, DatasetError):
+            self.commits = {"sources": {}}
+        if not isinstance(self.commits, dict) or not isinstance(self.commits.get("sources", {}), dict):
             self.commits = {"sources": {}}
         files = sorted((self.root / "meta" / "episodes").glob("*/*.parquet"))
         self._ep_file = files[-1] if files else None
-        self._ep_table = pq.read_table(self._ep_file) if files else None
+        rel = self._ep_file.relative_to(self.root).as_posix() if files else None
+        self._ep_table = self._parquet(rel, self.info["total_episodes"] + 1) if files else None
         self._last = self._ep_table.slice(self._ep_table.num_rows - 1).to_pylist()[0] if files else None
         if self.info["total_episodes"] and (self._last is None or
                                             self._last["episode_index"] != self.info["total_episodes"] - 1):
             raise DatasetError("meta/episodes does not end with the last episode of info.json")
+
+    def _parquet(self, rel: str, most_rows: int) -> pa.Table:
+        from app.dataset.bounds import MIN_EPISODE_ROW_BYTES, check_rows
+        path = dataset_path(self.root, rel)
+        try:
+            with open(path, "rb") as f:
+                pf = pq.ParquetFile(f)
+                check_rows(rel, pf, path.stat().st_size, most_rows, MIN_EPISODE_ROW_BYTES)
+                return pf.read()
+        except (pa.ArrowException, OSError) as exc:
+            raise DatasetError(f"{rel} is not a readable parquet file: {str(exc)[:200]}") from None
 
     def _meta_json(self, rel: str, read_capped):
         try:
