@@ -35,8 +35,12 @@ def install_rig_menu(window) -> None:
         running = rig.running
         rig.teleop.stop()  # the wizard needs the serial port to itself
         try:
-            follower = getattr(rig.follower, "port", "")
-            CalibrationWizard("follower", follower, extra_ports=sim_ports, parent=window).exec()
+            from widgets.bimanual_setup import choose_arm
+
+            arm = choose_arm(rig, window)  # a bimanual rig: which of its four arms
+            if arm is not None:
+                role, port, arm_id = arm
+                CalibrationWizard(role, port, arm_id, extra_ports=sim_ports, parent=window).exec()
         finally:
             if running:
                 rig.teleop.start()
@@ -57,7 +61,7 @@ def install_rig_menu(window) -> None:
         action = QAction(text, window)
         action.triggered.connect(slot)
         menu.addAction(action)
-    leader = sim.get("leader")
+    leader = sim.get("leader") or sim.get("left leader")
     if leader is None:
         return
     menu.addSeparator()

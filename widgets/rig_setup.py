@@ -108,6 +108,9 @@ class RigSetupDialog(QDialog):
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="camera-probe")
         self._probe_timer = QTimer(self, interval=100)
         self._probe_timer.timeout.connect(self._show_modes)
+        from widgets.bimanual_setup import SecondPair
+
+        self.second_pair = SecondPair(self, extra_ports or [])  # bimanual rigs: the right pair
         self.refresh()
         self._load_profile(self.profile.currentText())
 
@@ -116,6 +119,7 @@ class RigSetupDialog(QDialog):
         ports = discovery.list_serial_ports()
         self.leader.fill(ports)
         self.follower.fill(ports)
+        self.second_pair.fill(ports)
         # two arms never share a port: the follower starts on another one than the leader
         if self.follower.path() == self.leader.path() and self.follower.port.count() > 1:
             self.follower.port.setCurrentIndex(1 if self.leader.port.currentIndex() == 0 else 0)
@@ -251,6 +255,7 @@ class RigSetupDialog(QDialog):
         self.leader.arm_id.setCurrentText(p.leader_id)
         self.follower.set_path(p.follower_port)
         self.follower.arm_id.setCurrentText(p.follower_id)
+        self.second_pair.load(p)
         known = {r[1] for r in self._rows()}
         for c in p.cameras:
             if c.device not in known:
@@ -277,8 +282,9 @@ class RigSetupDialog(QDialog):
             except ValueError:
                 raise ProfileError(f"resolution {res!r}: write it as WIDTHxHEIGHT, e.g. 640x480") from None
             cams.append(CameraConfig(name, device, w, h, fps))
-        return RigProfile(self.profile.currentText().strip(), self.leader.path(), self.leader.arm_id.currentText().strip(),
-                          self.follower.path(), self.follower.arm_id.currentText().strip(), cams, self.fps.value())
+        return self.second_pair.apply(RigProfile(
+            self.profile.currentText().strip(), self.leader.path(), self.leader.arm_id.currentText().strip(),
+            self.follower.path(), self.follower.arm_id.currentText().strip(), cams, self.fps.value()))
 
     def save(self) -> None:
         try:
