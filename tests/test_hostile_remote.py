@@ -12,7 +12,7 @@ import time
 import pytest
 
 from app.dataset.reader import DatasetReader
-from app.hub import remote_fs
+from app.hub import http_range
 from app.hub.errors import explain
 from app.hub.range_cache import RangeCache
 from app.hub.remote_fs import open_hub_dataset
@@ -37,7 +37,7 @@ def _ours() -> int:
 
 @pytest.fixture(autouse=True)
 def quick_backoff(monkeypatch):
-    monkeypatch.setattr(remote_fs, "BACKOFF", (0.01, 0.02, 0.03))
+    monkeypatch.setattr(http_range, "BACKOFF", (0.01, 0.02, 0.03))
 
 
 def _open(hub, cache, repo=REPO):  # noqa: F811
@@ -106,7 +106,7 @@ def test_hostile_listing_uses_the_fixed_pool(hub, cache):  # noqa: F811
                 pass
     stop.set()
     w.join()
-    assert max(peak) - base <= remote_fs.FETCHERS + 1, max(peak) - base   # + the watcher
+    assert max(peak) - base <= http_range.FETCHERS + 1, max(peak) - base   # + the watcher
     assert all(f.cancelled() or f.exception() is not None or f.result() is None for f in futures if f.done())
 
 
@@ -132,7 +132,7 @@ def test_many_episode_files_use_the_fixed_pool(hub, cache, fixtures_dir, tmp_pat
     finally:
         stop.set()
         w.join()
-    assert max(peak) - base <= remote_fs.FETCHERS + 1, max(peak) - base   # + the watcher
+    assert max(peak) - base <= http_range.FETCHERS + 1, max(peak) - base   # + the watcher
     assert src.exists()
 
 

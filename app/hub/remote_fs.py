@@ -11,7 +11,8 @@ Why ours and not huggingface_hub's HfFileSystem directly (bench/hub_scrub.py mea
   parallel, before reading them; other reads fetch what they ask for, a small file whole, and grow
   a read-ahead while they go on sequentially (`HubFile`).
 - Reads go through huggingface_hub's own HTTP session and headers (token from `hf auth login`),
-  with one quick retry instead of its long back-off, so a cut connection shows an error in seconds.
+  bounded by app/hub/http_range.py: a fixed pool of fetch threads, a per-response byte budget, one
+  quick retry of a cut connection (an error in seconds), 429/5xx retried with back-off.
 
 Paths are "<repo_id>@<revision>/<path in repo>" (`fs.root` + "/" + path); bare repo paths work too.
 """
@@ -23,14 +24,14 @@ import json
 import logging
 import posixpath
 import threading
-import time
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import wait
 from dataclasses import dataclass, field
 
 from fsspec.spec import AbstractFileSystem
 
 from app.dataset.bounds import MAX_META_BYTES
 from app.hub.errors import HubError
+from app.hub.http_range import get_range, is_network_error, spawn
 from app.hub.range_cache import RangeCache, file_key
 
 log = logging.getLogger(__name__)
@@ -49,43 +50,6 @@ class Manifest:
     tags: list[str] = field(default_factory=list)
     offline: bool = False                 # read from the cache, the Hub was not reachable
     note: str = ""                        # e.g. "no v3.0 tag: showing main"
-
-
-FETCHERS = 8                    # threads fetching ranges, all datasets together, whatever a listing says
-_POOL: ThreadPoolExecutor | None = None
-_POOL_LOCK = threading.Lock()
-RETRY_STATUS = (429, 500, 502, 503, 504)
-BACKOFF = (0.5, 1.5, 4.0)       # seconds before each retry of a busy or unavailable Hub
-MAX_ERROR_BODY = 64 * 1024
-
-
-def _spawn(fn, *args) -> Future:
-    """Run fn on the shared pool of FETCHERS threads (created on first use, kept for the process).
-    Cancelling the future before it starts skips it."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(FETCHERS, thread_name_prefix="hub-fetch")
-        return _POOL.submit(fn, *args)
-
-
-def _retry_after(response, attempt: int) -> float:
-    try:
-        return min(10.0, max(0.0, float(response.headers.get("Retry-After", ""))))
-    except ValueError:
-        return BACKOFF[attempt]
-
-
-def _busy(rel: str, status: int) -> HubError:
-    what = "busy (too many requests)" if status == 429 else "unavailable"
-    return HubError(f"The Hub is {what}: reading {rel} got HTTP {status} {len(BACKOFF) + 1} times. "
-                    "Wait a minute and try again.")
-
-
-def _is_network_error(exc: BaseException) -> bool:
-    name = type(exc).__name__
-    return isinstance(exc, (TimeoutError, ConnectionError)) or "Timeout" in name or name in (
-        "ConnectError", "NetworkError", "RemoteProtocolError", "ReadError")
 
 
 class HubFileSystem(AbstractFileSystem):
@@ -153,81 +117,21 @@ class HubFileSystem(AbstractFileSystem):
         return HubFile(self, rel)
 
     def fetch(self, rel: str, start: int, end: int) -> bytes:
-        """Bytes [start, end) of a repo file over HTTP (huggingface_hub's session and headers).
-
-        Never reads more than asked for: a server that ignores Range (200 with the whole file) is
-        read only when the whole file was asked for, and told off otherwise; one sending more than
-        asked is cut off. 429 and 5xx are retried with back-off, then reported as the Hub busy or
-        unavailable; a cut connection is retried once."""
+        """Bytes [start, end) of a repo file over HTTP (huggingface_hub's session and headers), within
+        a per-response byte budget, 429/5xx retried with back-off (app/hub/http_range.py)."""
         from huggingface_hub import hf_hub_url
-        from huggingface_hub.utils import build_hf_headers, get_session
+        from huggingface_hub.utils import build_hf_headers
 
         url = hf_hub_url(self.manifest.repo_id, rel, repo_type="dataset", revision=self.manifest.commit,
                          endpoint=self.endpoint)
-        headers = build_hf_headers(token=self.token)
-        headers["Range"] = f"bytes={start}-{end - 1}"
-        cut = 0
-        for attempt in range(len(BACKOFF) + 1):
-            try:
-                with get_session().stream("GET", url, headers=headers, timeout=self.timeout) as r:
-                    status = r.status_code
-                    if status in RETRY_STATUS and attempt < len(BACKOFF):
-                        pause = _retry_after(r, attempt)
-                        log.info("%s: HTTP %d, retrying in %.1f s", rel, status, pause)
-                        time.sleep(pause)
-                        continue
-                    if status in RETRY_STATUS:
-                        raise _busy(rel, status)
-                    if status >= 400:
-                        self._raise_http(r)
-                    data = self._body(r, rel, start, end)
-                break
-            except Exception as exc:  # one quick retry on a cut connection, then give up
-                if cut or not _is_network_error(exc):
-                    raise
-                cut += 1
-                log.info("retrying %s [%d, %d) after %s", rel, start, end, type(exc).__name__)
-        else:  # pragma: no cover - the loop always breaks or raises
-            raise _busy(rel, 503)
+        whole = start == 0 and end == self.manifest.files.get(rel, -1)
+        data = get_range(url, build_hf_headers(token=self.token), rel, start, end, self.timeout, whole)
         with self._count_lock:
             self.requests += 1
             self.bytes_fetched += len(data)
         if len(data) != end - start:
             raise HubError(f"{rel} is shorter on the Hub than its listed size (truncated upload?)")
         return data
-
-    def _body(self, r, rel: str, start: int, end: int) -> bytes:
-        """At most end - start bytes of a response body (the per-response byte budget)."""
-        want = end - start
-        if r.status_code == 200 and not (start == 0 and end == self.manifest.files.get(rel, -1)):
-            raise HubError(f"The server ignored the byte range asked for {rel} (HTTP 200 instead of 206): "
-                           "it would send the whole file for every read. Check the endpoint "
-                           "(HF_ENDPOINT) or the proxy in between.")
-        if r.status_code not in (200, 206):
-            raise HubError(f"Unexpected HTTP {r.status_code} from the Hub while reading {rel}.")
-        chunks, got = [], 0
-        for chunk in r.iter_bytes():
-            chunks.append(chunk)
-            got += len(chunk)
-            if got > want:
-                raise HubError(f"The Hub sent more bytes for {rel} than asked for ({got} > {want}); "
-                               "stopped reading. The file may have changed or the server is misbehaving.")
-        return b"".join(chunks)
-
-    @staticmethod
-    def _raise_http(r) -> None:
-        """huggingface_hub's error for a 4xx (not found, gated, ...) from at most 64 KB of its body."""
-        from huggingface_hub.utils import hf_raise_for_status
-
-        body = b""
-        for chunk in r.iter_bytes():
-            body += chunk
-            if len(body) > MAX_ERROR_BODY:
-                body = body[:MAX_ERROR_BODY]
-                break
-        small = type(r)(r.status_code, headers=r.headers, content=body, request=r.request)
-        hf_raise_for_status(small)
-        raise HubError(f"HTTP {r.status_code} from the Hub")
 
     def _key(self, rel: str) -> str:
         m = self.manifest
@@ -263,7 +167,7 @@ class HubFileSystem(AbstractFileSystem):
         for a, b in ranges:
             for lo, hi in self.range_cache.missing(key, max(0, a), min(size, b)):
                 parts += [(x, min(hi, x + PART)) for x in range(lo, hi, PART)]
-        futures = [_spawn(self._fill, rel, a, b) for a, b in parts]
+        futures = [spawn(self._fill, rel, a, b) for a, b in parts]
         if wait_for:
             wait(futures)
             for f in futures:
@@ -404,7 +308,7 @@ def _open(repo_id, revision, cache, endpoint, token, timeout) -> HubFileSystem:
         manifest = _fetch_manifest(api, repo_id, "main", timeout)
         manifest.note = f"{repo_id} has no v3.0 tag: showing the main branch."
     except Exception as exc:
-        if not (_is_network_error(exc) and saved.exists()):
+        if not (is_network_error(exc) and saved.exists()):
             raise
         manifest = Manifest(**json.loads(saved.read_text()))
         manifest.offline, manifest.note = True, "The Hub is not reachable: showing the cached copy."
