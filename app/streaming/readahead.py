@@ -5,10 +5,6 @@ trip per miss (50 ms each at 50 ms latency, even with the file's growing read-ah
 keeps the next `ahead` blocks (the range cache's block size, 256 KiB) in flight on a small shared
 thread pool, so the round trips overlap; reads then find their bytes in the range cache. After a
 seek the window simply moves with the position.
-
-The window grows with the sequential run (one block ahead at first, then half the blocks read so far,
-up to `ahead`): a reader that stops early, such as a DataLoader worker whose share of the epoch ends
-inside a file, fetches little past its last byte instead of a whole window of other workers' bytes.
 """
 
 from __future__ import annotations
@@ -25,7 +21,6 @@ class ReadAheadFile(io.RawIOBase):
         self.block = fs.range_cache.block_size
         self._inflight: dict[int, Future] = {}
         self._done: set[int] = set()
-        self._last, self._run = -2, 0        # last block read, sequential blocks read up to it
 
     def _fetch(self, b: int) -> None:
         lo = b * self.block
@@ -33,12 +28,9 @@ class ReadAheadFile(io.RawIOBase):
 
     def _ensure(self, pos: int, n: int) -> None:
         first, last_block = pos // self.block, (self.size - 1) // self.block
-        self._run = self._run + first - self._last if 0 <= first - self._last <= 1 else 0
-        self._last = first
-        window = min(self.ahead, 1 + self._run // 2)
         # the fsspec file below reads one block beyond what is asked (its readahead cache)
         need = range(first, min((pos + max(n, 1)) // self.block + 1, last_block) + 1)
-        for b in range(first, min(first + max(window + 1, len(need)), last_block + 1)):
+        for b in range(first, min(first + max(self.ahead, len(need)), last_block + 1)):
             if b not in self._done and b not in self._inflight:
                 self._inflight[b] = self.pool.submit(self._fetch, b)
         for b in need:                       # wait for the blocks this read needs: no double fetch
