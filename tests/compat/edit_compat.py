@@ -1,9 +1,12 @@
 """Edit outputs load in lerobot 0.6.1, every frame (run by run_lerobot_compat.sh; not part of `make test`).
 
-`write DIR` (studio venv): runs every edit on the lerobot-made fixture and on a studio-written dataset
-with rolled-over files (chunks_size 2, one episode per file), exports a review file into one output
-(at the root, outside .studio), and records what every frame must be (our DatasetReader's rows and
-pixel means) in expected.json.
+`make DIR` (lerobot venv): lerobot 0.6.1 itself records a 300-episode dataset with rolled-over data and
+video files (small size limits), as a lab's would be.
+`write DIR` (studio venv): runs every edit on the lerobot-made fixture, on that 300-episode dataset
+(delete 3 of 300, merge it with the fixture-shaped one), and on a studio-written dataset with rolled-over
+files (chunks_size 2, one episode per file), exports a review file into one output (at the root,
+outside .studio), and records what every frame must be (our DatasetReader's rows and pixel means) in
+expected.json.
 `load DIR` (lerobot venv): opens each output with LeRobotDataset(video_backend="pyav"), reads every
 item and compares task, state, indexes and pixel means. Exit code 0 when everything matches.
 """
@@ -18,6 +21,36 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+LAB_EPISODES, LAB_FRAMES = 300, 4
+
+
+def make(out: Path) -> None:
+    from lerobot.datasets.lerobot_dataset import LeRobotDataset
+
+    names = ["shoulder_pan.pos", "shoulder_lift.pos", "elbow_flex.pos", "wrist_flex.pos", "wrist_roll.pos",
+             "gripper.pos"]
+    features = {"observation.state": {"dtype": "float32", "shape": (6,), "names": names},
+                "action": {"dtype": "float32", "shape": (6,), "names": names},
+                "observation.images.front": {"dtype": "video", "shape": (48, 64, 3),
+                                             "names": ["height", "width", "channels"]}}
+    ds = LeRobotDataset.create("compat/lab300", 30, features, root=out / "src-lab300", robot_type="so_follower",
+                               data_files_size_in_mb=0.02, video_files_size_in_mb=0.008)
+    rng = np.random.default_rng(0)
+    for e in range(LAB_EPISODES):
+        for i in range(LAB_FRAMES):
+            state = rng.normal(0, 30, 6).astype(np.float32)
+            img = np.full((48, 64, 3), (e * 7) % 255, np.uint8)
+            img[:, (i * 9) % 56:(i * 9) % 56 + 8] = 250
+            ds.add_frame({"observation.state": state, "action": state + 0.5, "observation.images.front": img,
+                          "task": f"task {e % 3}"})
+        ds.save_episode()
+    ds.finalize()
+    files = {k: len(list((out / "src-lab300").glob(f"{k}/**/*.{x}"))) for k, x in (("data", "parquet"),
+                                                                                    ("videos", "mp4"))}
+    print(f"edit compat: lerobot made a {LAB_EPISODES}-episode dataset: {files['data']} data files, "
+          f"{files['videos']} video files")
 
 
 def write(out: Path) -> None:
@@ -49,6 +82,11 @@ def write(out: Path) -> None:
         "studio_delete": ("delete-episodes", [studio], {"episodes": "0,3"}),
         "studio_merge": ("merge", [studio, studio], {}),
     }
+    lab = out / "src-lab300"
+    if (lab / "meta" / "info.json").exists():
+        cases["lab300_delete"] = ("delete-episodes", [lab], {"episodes": f"5,150,{LAB_EPISODES - 1}"})
+        cases["lab300_merge"] = ("merge", [lab, lab], {})
+        cases["lab300_split"] = ("split", [lab], {"parts": "train=0.9,val=0.1"})
     expected = {}
     for name, (op, srcs, kw) in cases.items():
         sources = [open_source(str(s)) for s in srcs]
@@ -112,7 +150,9 @@ def load(out: Path) -> int:
 
 if __name__ == "__main__":
     cmd, where = sys.argv[1], Path(sys.argv[2])
-    if cmd == "write":
+    if cmd == "make":
+        make(where)
+    elif cmd == "write":
         write(where)
     else:
         sys.exit(load(where))
