@@ -100,3 +100,18 @@ def test_the_12_joint_goal_of_the_whole_robot_splits_per_arm(rig):
     time.sleep(0.5)
     pose = rig.follower.read_positions()
     assert pose.shape == (12,) and abs(pose[0] - 10) < 3 and abs(pose[6] + 10) < 3
+
+
+def test_replay_on_the_bimanual_rig_plays_12_joint_episodes_and_refuses_6(rig):
+    from app.rig.replay import EpisodeActions, replay_on_rig
+
+    assert wait(lambda: len(rig.ticks) >= 3)
+    with pytest.raises(ValueError, match="6 joints; this rig's follower has 12"):
+        replay_on_rig(rig, EpisodeActions(np.zeros((5, 6)), 30, 0, "single-arm"))
+    start = rig.follower.read_positions()
+    actions = np.linspace(start, start + np.r_[[15.0] + [0] * 5 + [-15.0] + [0] * 5], 20)
+    r = replay_on_rig(rig, EpisodeActions(actions, 30, 0, "bimanual"))
+    assert r.wait(10) and r.error is None and r.index == 20
+    time.sleep(0.4)
+    pose = rig.follower.read_positions()
+    assert abs(pose[0] - actions[-1][0]) < 3 and abs(pose[6] - actions[-1][6]) < 3

@@ -127,6 +127,10 @@ def replay_on_rig(rig, episode: EpisodeActions, on_done: Callable[[Replay], None
     On the simulated rig the synthetic cameras show the follower's replayed pose."""
     if rig.follower is None:
         raise ValueError("this rig has no follower arm to replay on")
+    joints = len(getattr(rig, "feature_names", None) or range(6))  # a bimanual rig has twelve
+    if episode.actions.ndim != 2 or episode.actions.shape[1] != joints:
+        raise ValueError(f"the episode's actions have {episode.actions.shape[-1]} joints; "
+                         f"this rig's follower has {joints}")
     rig.teleop.stop(disconnect=False)
     show = getattr(rig, "show_pose", None)
     on_step = (lambda i, state: show(state)) if show else None
