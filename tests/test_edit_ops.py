@@ -85,6 +85,13 @@ def test_merge_refuses_a_mismatch_naming_it(fixtures_dir, studio, tmp_path):
     (h264 / "meta" / "info.json").write_text(json.dumps(info))
     with pytest.raises(EditError, match="codec av1 in .* but h264"):
         merge.plan([open_source(str(studio)), open_source(str(h264))])
+    robot = tmp_path / "robot"
+    shutil.copytree(studio, robot)
+    info = json.loads((robot / "meta" / "info.json").read_text())
+    info["robot_type"] = "koch_follower"
+    (robot / "meta" / "info.json").write_text(json.dumps(info))
+    with pytest.raises(EditError, match="robot 'so_follower'.* with 'koch_follower'"):
+        merge.plan([open_source(str(studio)), open_source(str(robot))])
     other = tmp_path / "fps"
     write_studio(other, lengths=(4,), roll=False, fps=15)
     with pytest.raises(EditError, match="30 fps.*15 fps"):

@@ -1,6 +1,6 @@
 """merge: several datasets into one, episodes in source order, tasks and indexes renumbered.
 
-The sources must agree on fps, robot type aside, and on every feature (name, dtype, shape, names)
+The sources must agree on fps, robot type (as lerobot's merge requires), and on every feature (name, dtype, shape, names)
 and on each camera's size; otherwise the merge is refused with the first difference named.
 """
 
@@ -20,6 +20,9 @@ def check_compatible(sources: list[Source]) -> None:
         ra, rb = a.reader, b.reader
         if ra.fps != rb.fps:
             raise EditError(f"cannot merge: {a.label} is {ra.fps} fps, {b.label} is {rb.fps} fps")
+        if ra.info.get("robot_type") != rb.info.get("robot_type"):     # lerobot's merge refuses it too
+            raise EditError(f"cannot merge: {a.label} was recorded with robot {ra.info.get('robot_type')!r}, "
+                            f"{b.label} with {rb.info.get('robot_type')!r}")
         fa, fb = ra.features, rb.features
         only_a, only_b = sorted(set(fa) - set(fb)), sorted(set(fb) - set(fa))
         if only_a or only_b:
