@@ -1,7 +1,8 @@
 """merge: several datasets into one, episodes in source order, tasks and indexes renumbered.
 
-The sources must agree on fps, robot type (as lerobot's merge requires), and on every feature (name, dtype, shape, names)
-and on each camera's size; otherwise the merge is refused with the first difference named.
+The sources must agree on fps, robot type (as lerobot's merge requires), every feature (name, dtype,
+shape, names) and each camera's size, codec and pixel format; otherwise the merge is refused with the
+first difference named.
 """
 
 from __future__ import annotations
