@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -26,6 +25,7 @@ import pyarrow.parquet as pq
 
 from app.dataset import layout as L
 from app.dataset.bounds import MIN_DATA_ROW_BYTES, MIN_EPISODE_ROW_BYTES, check_rows, load_info, read_capped, unreadable  # noqa: F401
+from app.dataset.episodes import EpisodeInfo, VideoSegmentRef, episode_from_row  # noqa: F401
 from app.dataset.errors import DatasetError
 from app.dataset.features import video_keys
 from app.dataset.mp4_index import Mp4Bounds, Mp4Error, Mp4Index, load_index
@@ -34,24 +34,6 @@ from app.dataset.video import FrameDecoder
 
 log = logging.getLogger(__name__)
 FRAMES_AHEAD = 3       # samples a frame-threaded decoder reads past the frame it returns
-
-@dataclass
-class VideoSegmentRef:
-    path: str          # relative to the root
-    from_ts: float
-    to_ts: float
-
-
-@dataclass
-class EpisodeInfo:
-    index: int
-    length: int
-    tasks: list[str]
-    data_file: str
-    from_index: int
-    to_index: int
-    videos: dict[str, VideoSegmentRef] = field(default_factory=dict)
-
 
 class DatasetReader:
     def __init__(self, root, fs=None):
@@ -171,28 +153,13 @@ class DatasetReader:
                 except (pa.ArrowException, OSError) as exc:
                     raise unreadable(rel, f, exc) from None
             for r in rows:
-                out.append(self._episode(r))
+                out.append(episode_from_row(self.info, self.video_keys, r))
                 if len(out) > L.MAX_EPISODES:
                     raise DatasetError("too many episodes")
         for i, ep in enumerate(out):
             if ep.index != i:
                 raise DatasetError(f"meta/episodes: row {i} holds episode {ep.index}")
         return out
-
-    def _episode(self, r: dict) -> EpisodeInfo:
-        try:
-            ep = EpisodeInfo(int(r["episode_index"]), int(r["length"]), [str(t) for t in r["tasks"] or []],
-                             L.data_path(self.info, int(r["data/chunk_index"]), int(r["data/file_index"])),
-                             int(r["dataset_from_index"]), int(r["dataset_to_index"]))
-            for key in self.video_keys:
-                ep.videos[key] = VideoSegmentRef(
-                    L.video_path(self.info, key, int(r[f"videos/{key}/chunk_index"]), int(r[f"videos/{key}/file_index"])),
-                    float(r[f"videos/{key}/from_timestamp"]), float(r[f"videos/{key}/to_timestamp"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DatasetError(f"meta/episodes row is incomplete or malformed: {exc}") from exc
-        if not 0 < ep.length <= L.MAX_FRAMES or ep.to_index - ep.from_index != ep.length or ep.from_index < 0:
-            raise DatasetError(f"episode {ep.index}: length {ep.length} does not match its index range")
-        return ep
 
     def stats(self) -> dict | None:
         if not self.fs.exists(self.path(L.STATS_PATH)):
