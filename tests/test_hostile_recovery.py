@@ -50,6 +50,9 @@ def test_check_never_follows_a_planted_intent(tmp_path, clean):
     before = listing(root, outside)
     r = run_cli("check", str(root))
     assert listing(root, outside) == before, "check modified files"
+    s = run_cli("stream", str(root), "--limit", "5")
+    assert s.returncode == 0, s.stdout + s.stderr
+    assert listing(root, outside) == before, "stream modified files"
     assert (outside / "target.txt").read_text() == "the user's file\n"
     assert "Traceback" not in r.stderr + r.stdout
     assert "interrupted commit is pending" in r.stdout
@@ -72,6 +75,10 @@ def test_reading_and_streaming_never_recover(tmp_path, clean, renames):
     v = EpisodeVideos(rd)
     assert len(list(v.frames(1, "observation.images.front"))) == rd.episodes[1].length
     v.close()
+    from app.hub.episode_frames import EpisodeFrames
+    frames = EpisodeFrames(rd, 0)                     # what the Datasets panel does
+    assert frames.rows()["action"].shape[0] == rd.episodes[0].length
+    assert frames.prefetch("observation.images.front", 0, 4) == 4
     rd.close()
     assert listing(root, outside) == before
 
