@@ -37,8 +37,9 @@ def episode_from_row(info: dict, video_keys: list[str], r: dict) -> EpisodeInfo:
             ep.videos[key] = VideoSegmentRef(
                 L.video_path(info, key, int(r[f"videos/{key}/chunk_index"]), int(r[f"videos/{key}/file_index"])),
                 float(r[f"videos/{key}/from_timestamp"]), float(r[f"videos/{key}/to_timestamp"]))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DatasetError(f"meta/episodes row is incomplete or malformed: {exc}") from exc
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise DatasetError(f"meta/episodes row is incomplete or malformed ({type(exc).__name__}: "
+                           f"{str(exc)[:200]})") from None
     if not 0 < ep.length <= L.MAX_FRAMES or ep.to_index - ep.from_index != ep.length or ep.from_index < 0:
         raise DatasetError(f"episode {ep.index}: length {ep.length} does not match its index range")
     return ep
