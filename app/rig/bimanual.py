@@ -35,7 +35,7 @@ class BimanualArm(Arm):
 
     def __init__(self, role: str, left: Arm, right: Arm):
         self.arms = {"left": left, "right": right}
-        super().__init__(role, role)
+        super().__init__(f"{role}s (left + right)", role)
         ports = [getattr(a, "port", "") for a in (left, right)]
         self.port = " + ".join(ports) if all(ports) else ""
 
