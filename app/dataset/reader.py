@@ -113,7 +113,7 @@ class DatasetReader:
                 pf = pq.ParquetFile(f)
                 check_rows(rel, pf, f.seek(0, 2), most_rows, MIN_EPISODE_ROW_BYTES)
                 return pf.read(columns=columns)
-            except (pa.ArrowException, OSError) as exc:
+            except (pa.ArrowException, OSError, ValueError) as exc:  # ValueError: bad UTF-8 text
                 raise unreadable(rel, f, exc) from None
 
     def glob(self, pattern: str) -> list[str]:
@@ -132,7 +132,10 @@ class DatasetReader:
         order = t.column("task_index").to_pylist()
         if order != list(range(len(order))):
             raise DatasetError("meta/tasks.parquet: row i must have task_index i")
-        return [str(x) for x in t.column("task").to_pylist()]
+        try:
+            return [str(x) for x in t.column("task").to_pylist()]
+        except ValueError as exc:          # text that is not UTF-8
+            raise DatasetError(f"meta/tasks.parquet holds unreadable task text ({str(exc)[:120]})") from None
 
     def _episodes(self) -> list[EpisodeInfo]:
         out: list[EpisodeInfo] = []
@@ -150,7 +153,7 @@ class DatasetReader:
                     cols = [c for c in pf.schema_arrow.names if not c.startswith("stats/")]
                     self._prefetch_columns(rel, pf, range(pf.metadata.num_row_groups), cols)
                     rows = pf.read(columns=cols).to_pylist()
-                except (pa.ArrowException, OSError) as exc:
+                except (pa.ArrowException, OSError, ValueError) as exc:  # ValueError: bad UTF-8 text
                     raise unreadable(rel, f, exc) from None
             for r in rows:
                 out.append(episode_from_row(self.info, self.video_keys, r))
@@ -187,7 +190,7 @@ class DatasetReader:
                     f.seek(0)
                     table = pq.read_table(f, columns=columns_read, filters=[
                         ("index", ">=", ep.from_index), ("index", "<", ep.to_index)])
-            except (pa.ArrowException, OSError) as exc:
+            except (pa.ArrowException, OSError, ValueError) as exc:  # ValueError: bad UTF-8 text
                 raise unreadable(ep.data_file, f, exc) from None
         idx = table.column("index")
         if table.num_rows != ep.length or idx[0].as_py() != ep.from_index:

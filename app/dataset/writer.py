@@ -122,7 +122,10 @@ class DatasetWriter:
         self.tasks: list[str] = []
         if (self.root / L.TASKS_PATH).exists():
             tasks = self._parquet(L.TASKS_PATH, self.info.get("total_tasks", 0) + 1000)
-            self.tasks = [str(t) for t in tasks.column("task").to_pylist()]
+            try:
+                self.tasks = [str(t) for t in tasks.column("task").to_pylist()]
+            except (KeyError, ValueError) as exc:     # no task column, or text that is not UTF-8
+                raise DatasetError(f"meta/tasks.parquet has no readable task column ({str(exc)[:120]})") from None
         self.stats = {}
         if (self.root / L.STATS_PATH).exists():
             raw = self._meta_json(L.STATS_PATH, read_capped)
