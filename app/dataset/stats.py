@@ -6,7 +6,8 @@ Video features: per channel, pixel/255, over k evenly spaced frames (k as lerobo
 each frame strided to about 150 px when its longer side is >= 300 px; `count` = sampled frames.
 Deviation: lerobot squares the uint8 pixels without widening them, so its image `std` overflows
 (mod 256) and is often 0 or wrong; we store the true population std. Min, max, mean and quantiles
-follow lerobot's method. Because pixels are integers, a 256-bin count histogram per channel holds everything needed, so the
+follow lerobot's method. Because pixels are integers, a 256-bin count histogram per channel holds
+everything needed, so the
 sampler keeps one small histogram per sampled frame while the encoder runs (no second decode).
 """
 

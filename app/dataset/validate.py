@@ -139,7 +139,8 @@ class _Checks:
         if len(set(self.r.tasks)) != len(self.r.tasks):
             self.rep.error("meta/tasks.parquet: tasks are not unique")
         if self.info.get("total_tasks") != len(self.r.tasks):
-            self.rep.error(f"total_tasks is {self.info.get('total_tasks')} but tasks.parquet has {len(self.r.tasks)} rows")
+            self.rep.error(f"total_tasks is {self.info.get('total_tasks')} but tasks.parquet has "
+                           f"{len(self.r.tasks)} rows")
 
     def episodes(self) -> None:
         n, total = self.info["total_episodes"], self.info["total_frames"]
@@ -165,7 +166,8 @@ class _Checks:
                 for row in t.to_pylist():
                     named = L.episodes_path(row["meta/episodes/chunk_index"], row["meta/episodes/file_index"])
                     if named != rel:
-                        self.rep.error(f"episode {row['episode_index']}: meta/episodes columns name {named}, row is in {rel}")
+                        self.rep.error(f"episode {row['episode_index']}: meta/episodes columns name {named}, "
+                                       f"row is in {rel}")
 
     def _sequence(self, count: int) -> list[tuple[int, int]]:
         seq, cur = [], (0, 0)
@@ -220,7 +222,8 @@ class _Checks:
                 self.rep.warnings.append(f"{rel} is above data_files_size_in_mb with {len(eps_here)} episodes")
             names_here = set(np.unique(ep_col).tolist())
             if names_here != {ep.index for ep in eps_here}:
-                self.rep.error(f"{rel}: holds episodes {sorted(names_here)}, metadata puts {[e.index for e in eps_here]} there")
+                self.rep.error(f"{rel}: holds episodes {sorted(names_here)}, metadata puts "
+                               f"{[e.index for e in eps_here]} there")
             for ep in eps_here:
                 self._episode_rows(rel, t, ep_col, ep, fps)
         if expect_index != self.info["total_frames"]:
@@ -327,7 +330,8 @@ class _Checks:
             off = np.abs(times[inside] - want)
             if off.max() > TOL:
                 k = int(off.argmax())
-                self.rep.error(f"{key} episode {ep.index}: frame {k} at {times[inside][k]:.6f} s, expected {want[k]:.6f} s")
+                self.rep.error(f"{key} episode {ep.index}: frame {k} at {times[inside][k]:.6f} s, "
+                               f"expected {want[k]:.6f} s")
             if not keys[inside[0]]:
                 self.rep.error(f"{key} episode {ep.index}: does not start on a keyframe")
         if eps and len(times) and eps[-1].videos[key].to_ts > times.max() + 1.5 / fps:

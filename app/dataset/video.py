@@ -150,7 +150,8 @@ def encode_segment(frames: Iterable[np.ndarray], path, fps: int, settings: Video
                 if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
                     raise DatasetError(f"frame {n}: expected HxWx3 uint8 RGB, got {img.shape} {img.dtype}")
                 if stream is None:
-                    stream = out.add_stream(settings.encoder, rate=int(fps), options=settings.options(throttled, threads))
+                    stream = out.add_stream(settings.encoder, rate=int(fps),
+                                            options=settings.options(throttled, threads))
                     stream.width, stream.height = img.shape[1], img.shape[0]
                     stream.pix_fmt = settings.pix_fmt
                     stream.codec_context.time_base = tb

@@ -240,7 +240,8 @@ class DatasetWriter:
                 if seg.frames != length or seg.stats is None or not Path(seg.path).is_file():
                     raise DatasetError(f"{key}: the verified segment does not match {length} data rows")
             elif isinstance(src, (str, Path)):
-                seg = verify_segment(Path(src), length, self.fps, with_stats=not Path(str(src) + ".stats.json").exists())
+                has_stats = Path(str(src) + ".stats.json").exists()
+                seg = verify_segment(Path(src), length, self.fps, with_stats=not has_stats)
             else:
                 seg = encode_segment(src, scratch / f"{key}.mp4", self.fps, self.video, length=length)
                 if seg.frames != length:
