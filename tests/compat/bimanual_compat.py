@@ -6,9 +6,9 @@ model, as the window does, plus expected.json (the states read back by our reade
 `load DIR` (lerobot 0.6.1 venv): LeRobotDataset(repo_id, root=...) loads it; its features equal the
 lerobot-made fixture's (tests/fixtures/lerobot_bi_so101_2ep: names, order, shapes, dtypes) and
 lerobot's own merge check (aggregate.validate_all_metadata: fps, robot_type, features) accepts the two
-together; every item passes lerobot's validate_frame and its state equals what we recorded.
-lerobot 0.6.1 has no dataset doctor command (no lerobot-doctor, nothing under lerobot/scripts), so
-these are the checks lerobot itself applies.
+together; every item passes lerobot's validate_frame and its state equals what we recorded; and
+lerobot-doctor (PyPI lerobot-doctor 0.2.0, a separate package: lerobot 0.6.1 itself has no doctor)
+passes it with no warning (`check --ci --fail-on warn`) and passes `merge-check` with the fixture.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def write(out: Path) -> int:
     studio.subscribe(lambda e, d: done.append(d) if e == "session_committed" else None)
     try:
         studio.open_session(SessionConfig(root=root, repo_id=REPO_ID, task="hand the cube over", episodes=2,
-                                          episode_time_s=1.0, reset_time_s=0.2, video_encoding_batch_size=2))
+                                          episode_time_s=4.0, reset_time_s=0.2, video_encoding_batch_size=2))
         studio.command("start")
         end = time.monotonic() + 300
         while not done and time.monotonic() < end:
@@ -108,13 +108,31 @@ def load(out: Path) -> int:
         if not np.array_equal(frame["observation.state"], np.asarray(states[i], np.float32)):
             failures.append(f"frame {i}: state differs")
             break
+    failures += doctor(out / "bimanual")
     for f in failures:
         print("compat: bimanual:", f)
     if not failures:
         print(f"compat: bimanual dataset loads in lerobot 0.6.1: {len(ours)} frames, {ours.num_episodes} episodes, "
               f"features equal to the lerobot-made fixture's, robot_type {ours.meta.robot_type}, "
-              "lerobot's merge check and validate_frame pass")
+              "lerobot's merge check and validate_frame pass, lerobot-doctor check and merge-check pass")
     return 1 if failures else 0
+
+
+def doctor(root: Path) -> list[str]:
+    """lerobot-doctor, installed beside this interpreter by run_lerobot_compat.sh."""
+    import subprocess
+
+    exe = Path(sys.executable).with_name("lerobot-doctor")
+    if not exe.exists():
+        return [f"lerobot-doctor not found at {exe} (pip install lerobot-doctor==0.2.0)"]
+    out = []
+    for argv in (["check", "--ci", "--fail-on", "warn", str(root)], ["merge-check", str(FIXTURE), str(root)]):
+        r = subprocess.run([str(exe), *argv], capture_output=True, text=True)
+        tail = " | ".join(line.strip() for line in r.stdout.splitlines() if "WARN" in line or "FAIL" in line)
+        print(f"compat: lerobot-doctor {argv[0]}: exit {r.returncode}{' ' + tail if tail else ''}")
+        if r.returncode != 0:
+            out.append(f"lerobot-doctor {argv[0]} failed:\n{r.stdout[-2000:]}{r.stderr[-1000:]}")
+    return out
 
 
 if __name__ == "__main__":
