@@ -30,12 +30,12 @@ def _chain(exc: BaseException):
 
 
 def is_transient(exc: BaseException) -> bool:
-    from app.hub.remote_fs import _is_network_error
+    from app.hub.http_range import is_network_error
 
     for e in _chain(exc):
         if _status(e) in TRANSIENT_STATUS:
             return True
-        if _is_network_error(e) or type(e).__name__ in ("WriteError", "WriteTimeout", "ReadTimeout",
+        if is_network_error(e) or type(e).__name__ in ("WriteError", "WriteTimeout", "ReadTimeout",
                                                           "ConnectTimeout", "PoolTimeout", "TimeoutException"):
             return True
     return False

@@ -74,12 +74,11 @@ def _stats(files: dict[str, Path]) -> dict[str, tuple]:
 
 def take_snapshot(root: Path, attempts: int = 20, wait: float = 0.25) -> list[LocalFile]:
     """Freeze the committed files of `root`; retried while a commit is being applied."""
-    from app.dataset.commit import recover
+    from app.dataset.commit import pending
 
     root = Path(root)
     if not (root / L.INFO_PATH).exists():
         raise SnapshotError(f"{root} is not a dataset (meta/info.json is missing)")
-    recover(root)                       # a crashed commit is finished first (no-op if a writer is live)
     snap = root / PUSH_DIR / "snapshot"
     for _ in range(attempts):
         if (root / L.INTENT_PATH).exists():     # a live writer is renaming files in: wait for it
@@ -101,6 +100,10 @@ def take_snapshot(root: Path, attempts: int = 20, wait: float = 0.25) -> list[Lo
         if after == before and not (root / L.INTENT_PATH).exists():
             return out
         time.sleep(wait)
+    left = pending(root)    # still there after every wait: a crashed commit, which only a writer may finish
+    if left:
+        raise SnapshotError(f"{root}: {left}; open it for recording (or `teleop-studio record --resume`), "
+                            "then push again")
     raise SnapshotError(f"{root} kept changing (a recording is committing episodes); push again when "
                         "the encoding queue is idle")
 
