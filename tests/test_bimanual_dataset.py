@@ -91,3 +91,31 @@ def test_recorded_bimanual_dataset_matches_the_lerobot_fixture(qapp, tmp_path, f
         studio.open_session(SessionConfig(root=root, repo_id="lab/bimanual", task="t", episodes=1,
                                           episode_time_s=0.5, cameras=["front"]))
     studio.shutdown()
+
+
+def test_record_command_on_the_simulated_bimanual_rig(tmp_path, fixtures_dir):
+    """`teleop-studio record --sim --bimanual` headless; resuming with the single-pair rig is refused."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    root = tmp_path / "ds"
+    base = [sys.executable, "-m", "app", "--log-level", "WARNING", "record", "--root", str(root), "--sim",
+            "--repo-id", "lab/bimanual", "--task", "hand over", "--width", "128", "--height", "96",
+            "--vcodec", "h264", "--episodes", "1", "--episode-time-s", "0.5", "--reset-time-s", "0"]
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    r = subprocess.run([*base, "--bimanual"], cwd=repo, capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "1 episode(s) committed" in r.stdout
+    fixture = DatasetReader(fixtures_dir / FIXTURE)
+    ours = DatasetReader(root)
+    try:
+        assert ours.info["robot_type"] == "bi_so_follower" and layout(ours.features) == layout(fixture.features)
+    finally:
+        ours.close()
+        fixture.close()
+    r = subprocess.run([*base, "--resume", "--cameras", "3"], cwd=repo, capture_output=True, text=True,
+                       timeout=120, env=env)
+    assert r.returncode != 0 and "Traceback" not in r.stderr and "differ" in r.stderr

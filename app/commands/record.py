@@ -43,6 +43,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="append to the dataset in --root")
     p.add_argument("--vcodec", default="libsvtav1", choices=["libsvtav1", "h264", "hevc"], help="video codec")
     p.add_argument("--cameras", type=int, default=2, help="simulated cameras (default 2)")
+    p.add_argument("--bimanual", action="store_true", default=argparse.SUPPRESS,
+                   help="with --sim: two SO-101 pairs (bi_so_follower), cameras left_wrist, top, right_wrist")
     p.add_argument("--width", type=int, default=640, help="simulated camera width")
     p.add_argument("--height", type=int, default=480, help="simulated camera height")
     p.add_argument("--discard-interrupted", action="store_true",
@@ -90,7 +92,8 @@ def _record(args, cfg) -> int:
     has_dataset = (cfg.root / "meta" / "info.json").exists()
     app = QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
     kw = dict(n_cameras=args.cameras, width=args.width, height=args.height, fps=cfg.fps)
-    rig = build_sim_rig(**kw) if getattr(args, "sim", False) else detect_rig(**kw)
+    sim, bimanual = getattr(args, "sim", False), getattr(args, "bimanual", False)
+    rig = build_sim_rig(**kw) if sim and not bimanual else detect_rig(force_sim=sim, bimanual=bimanual, **kw)
     studio = Studio(rig)
     # a new dataset gets --vcodec; an existing one keeps encoding as it was encoded
     video = None if has_dataset and args.vcodec == "libsvtav1" else VideoSettings(codec=args.vcodec)
