@@ -29,8 +29,8 @@ REPO = Path(__file__).resolve().parent.parent
 COMMAND = """lerobot-record \
   --robot.type=bi_so_follower \
   --robot.left_arm_config.port={lf} --robot.right_arm_config.port={rf} --robot.id=bimanual_follower \
-  --robot.left_arm_config.cameras="{{ wrist: {{type: opencv, index_or_path: {clip}, width: 64, height: 64, fps: 30}}}}" \
-  --robot.right_arm_config.cameras="{{ wrist: {{type: opencv, index_or_path: {clip}, width: 64, height: 64, fps: 30}}}}" \
+  --robot.left_arm_config.cameras="{{ wrist: {{type: opencv, index_or_path: {clip}, width: 64, height: 64}}}}" \
+  --robot.right_arm_config.cameras="{{ wrist: {{type: opencv, index_or_path: {clip}, width: 64, height: 64}}}}" \
   --robot.cameras="{{ top: {{type: opencv, index_or_path: {clip}, width: 64, height: 64, fps: 30}}}}" \
   --teleop.type=bi_so_leader \
   --teleop.left_arm_config.port={ll} --teleop.right_arm_config.port={rl} --teleop.id=bimanual_leader \
@@ -135,4 +135,24 @@ def test_a_missing_or_wrong_port_is_named(sim_bus, tmp_path, monkeypatch):
     a = args_for(ports, tmp_path / "ds", clip)
     a.robot_cameras = "{ wrist: {type: opencv, index_or_path: 0}}"
     with pytest.raises(RigFlagError, match="collide"):
+        rig_from_args(a)
+
+
+def test_bimanual_types_without_ports_give_the_simulated_pairs_with_the_cameras_named(tmp_path):
+    clip = write_av1_clip(tmp_path / "scene.mp4")
+    line = (f'lerobot-record --robot.type=bi_so_follower --teleop.type=bi_so_leader '
+            f'--robot.right_arm_config.cameras="{{ wrist: {{type: opencv, index_or_path: {clip}}}}}" '
+            f'--robot.cameras="{{ top: {{type: opencv, index_or_path: {clip}}}}}" '
+            f'--dataset.repo_id=user/b --dataset.single_task=t --dataset.root={tmp_path / "ds"}')
+    a = parser().parse_args(shlex.split(line)[1:])
+    assert finish_args(a) is None
+    rig = rig_from_args(a)
+    try:
+        assert rig.simulated and rig.robot_type == "bi_so_follower"
+        assert list(rig.cameras) == ["top", "right_wrist"]
+    finally:
+        rig.stop()
+    a.robot_type = "so101_follower"
+    a.robot_left_port = "/dev/ttyACM0"
+    with pytest.raises(RigFlagError, match="use --robot.type=bi_so_follower"):
         rig_from_args(a)
