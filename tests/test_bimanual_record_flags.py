@@ -156,3 +156,30 @@ def test_bimanual_types_without_ports_give_the_simulated_pairs_with_the_cameras_
     a.robot_left_port = "/dev/ttyACM0"
     with pytest.raises(RigFlagError, match="use --robot.type=bi_so_follower"):
         rig_from_args(a)
+
+
+def test_sim_bus_bimanual_unplugs_one_arm_by_name(tmp_path):
+    p = subprocess.Popen([sys.executable, "-m", "app", "--log-level", "WARNING", "sim-bus", "--bimanual",
+                          "--link-dir", str(tmp_path), "--seconds", "60"], cwd=REPO, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        ports = {}
+        while len(ports) < 4:
+            m = re.match(r"(\w+): (\S+)  \(->", p.stdout.readline())
+            if m:
+                ports[m.group(1)] = Path(m.group(2))
+        assert ports["right_follower"] == tmp_path / "right_follower"
+        p.stdin.write("unplug right_follower\n")
+        p.stdin.flush()
+        while p.stdout.readline().strip() != "ok":
+            pass
+        assert not ports["right_follower"].exists()
+        assert all(ports[n].exists() for n in ("left_leader", "left_follower", "right_leader"))
+        p.stdin.write("replug right_follower\n")
+        p.stdin.flush()
+        while p.stdout.readline().strip() != "ok":
+            pass
+        assert ports["right_follower"].exists()
+    finally:
+        p.terminate()
+        p.wait(10)

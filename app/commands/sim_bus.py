@@ -17,7 +17,7 @@ HELP = "run the simulated Feetech servo buses (leader and follower SO-101 arms) 
 KEYS = """commands (then Enter):
   <joint 1-6> <degrees>   jog a leader joint, e.g. "1 15" or "6 -20" (gripper in 0..100 units)
   move | hold | middle | sweep   the leader's hand: scripted motion, keep still, middle pose, full sweep
-  fault <silence|bad_checksum|garbage> [count] [leader|follower]    clear    unplug    replug    quit
+  fault <silence|bad_checksum|garbage> [count] [leader|follower]    clear    unplug [bus]    replug [bus]    quit
   plug <joint or 1-6> [...]   (--factory) wire only these motors to the controller board"""
 
 
@@ -118,8 +118,8 @@ def _command(words: list[str], buses: dict, target, joints) -> bool:
         keys = [int(w) if w.isdigit() else SO101_MOTORS[w] for w in words[1:]]
         for b in buses.values():
             b.connect_motors(keys)
-    elif cmd in ("unplug", "replug"):
-        for b in buses.values():
+    elif cmd in ("unplug", "replug"):  # all buses, or the one named (e.g. "unplug left_follower")
+        for b in [buses[w] for w in words[1:]] or buses.values():
             getattr(b, cmd)()
         time.sleep(0.05)
     else:
