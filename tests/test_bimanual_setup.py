@@ -29,6 +29,8 @@ def test_two_pairs_saved_from_the_dialog_open_as_a_bimanual_rig(qtbot, buses):
     assert not dlg.second_pair.box.isVisibleTo(dlg)
     dlg.second_pair.enabled.setChecked(True)
     assert dlg.second_pair.box.isVisibleTo(dlg)
+    assert sorted(lab.text() for lab in dlg.second_pair._titles) == ["Left follower (it copies the leader)",
+                                                                     "Left leader (you move it)"]
     dlg.profile.setCurrentText("two arms")
     dlg.leader.set_path(buses["left_leader"].port)
     dlg.follower.set_path(buses["left_follower"].port)

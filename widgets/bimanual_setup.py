@@ -38,6 +38,14 @@ class SecondPair(QWidget):
         self.enabled.toggled.connect(self.box.setVisible)
         arms = next(g for g in dialog.findChildren(QGroupBox) if g.title() == "Arms")
         arms.layout().addWidget(self)
+        # the dialog's own pair becomes the left one: say so in its titles
+        self._titles = {lab: lab.text() for lab in arms.findChildren(QLabel)
+                        if lab.objectName() == "sectionTitle" and lab.text().startswith(("Leader", "Follower"))}
+        self.enabled.toggled.connect(self._retitle)
+
+    def _retitle(self, two: bool) -> None:
+        for lab, text in self._titles.items():
+            lab.setText(f"Left {text[0].lower()}{text[1:]}" if two else text)
 
     def fill(self, ports) -> None:
         self.leader.fill(ports)
