@@ -220,7 +220,7 @@ def lerobot_table(py: str | None, hub: HubServer, tmp: Path, repeat: int, ours: 
     where = f"Hub {latency * 1000:.0f} ms"
     print(f"lerobot 0.6.1, {where}, side by side (ours/lerobot = end-to-end frames/s at the same setting):")
     if py is None:
-        why = "no Python with lerobot 0.6.1 (pass --lerobot-python, or run `make compat`)"
+        why = "no Python with lerobot 0.6.1 (pass --lerobot-python, or run `make compat`), or --skip-lerobot"
         for name, _, w, u8 in LEROBOT_RUNS:
             print(f"  lerobot {name}, {loader_name(w, u8)}: not measured ({why})")
         return
@@ -247,6 +247,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1, help="runs per figure; the best is shown (default 1)")
     ap.add_argument("--torch-python", default=None, help="a Python with torch and this project (default .venv-torch)")
     ap.add_argument("--lerobot-python", default=None, help="a Python with lerobot 0.6.1 (default: make compat's venv)")
+    ap.add_argument("--skip-lerobot", action="store_true", help="do not run lerobot (its rows say not measured)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-stream-"))
     gen = write_camera_dataset(Path(tempfile.gettempdir()) / f"teleop-bench-stream-cams-{args.episodes}x{args.frames}",
@@ -255,8 +256,8 @@ def main() -> None:
                            "import torch, teleop_studio.streaming")
     compat = Path(os.environ.get("COMPAT_VENV") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
                   / "teleop-studio" / "lerobot-compat-venv")
-    lerobot_py = find_python(args.lerobot_python, compat / "bin" / "python",
-                             "import lerobot.datasets.streaming_dataset")
+    lerobot_py = None if args.skip_lerobot else find_python(args.lerobot_python, compat / "bin" / "python",
+                                                            "import lerobot.datasets.streaming_dataset")
     print(f"machine: {os.cpu_count()} cores, shared with other work (figures are noisy); dataset {gen.name}: "
           f"{args.episodes * args.frames} frames, two 640x480 cameras; Hub stand-in {args.latency * 1000:.0f} ms per "
           f"request, cold cache per run; batch {BATCH}; best of {args.repeat}\n")
