@@ -89,3 +89,27 @@ def test_calibration_offers_every_arm(qtbot):
     finally:
         rig.stop()
         single.stop()
+
+
+def test_rig_menu_calibration_asks_which_of_the_four_arms(qtbot):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QInputDialog
+
+    rig = build_sim_bimanual_rig(width=32, height=24, servos="thread")
+    seen = []
+
+    def answer():
+        dlg = QApplication.activeModalWidget()
+        if not isinstance(dlg, QInputDialog):
+            QTimer.singleShot(20, answer)
+            return
+        seen.extend(dlg.comboBoxItems())
+        dlg.setTextValue("right follower")
+        dlg.accept()
+
+    try:
+        QTimer.singleShot(20, answer)
+        assert choose_arm(rig, None) == ("follower", rig.sim_buses["right follower"].port, "bimanual_right")
+        assert seen == ["left leader", "left follower", "right leader", "right follower"]
+    finally:
+        rig.stop()
