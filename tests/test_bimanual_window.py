@@ -68,3 +68,4 @@ def test_bimanual_window_plots_both_arms_and_shows_health_per_arm(qtbot, rig, tm
     qtbot.waitUntil(lambda: "#ef5b5b" not in status_line(), timeout=5000)
     studio.command("end")
     studio.shutdown()
+    window.quit_confirmed = True  # closing at teardown: no quit prompt
