@@ -14,6 +14,9 @@ Figures: open -> first frame of every camera (target <= 1.0 s), seek -> frames s
 shown with and without the metadata files).
 
     .venv/bin/python -m bench.hub_scrub [--latency 0.05] [--block-kib 256]
+
+`--lab` measures issue 20's lab-scale review instead (bench/hub_lab.py): a 300-episode dataset
+written by lerobot 0.6.1 (bench/lerobot_lab_dataset.py) with rolled-over data and video files.
 """
 
 from __future__ import annotations
@@ -149,7 +152,13 @@ def main(argv=None) -> int:
                     help="largest piece of the range cache on disk; HfFileSystem's block size")
     ap.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "teleop-studio-bench-hub")
     ap.add_argument("--screenshot", type=Path, help="save the viewer scrubbing a remote fixture episode")
-    args = ap.parse_args(argv)
+    ap.add_argument("--lab", action="store_true", help="issue 20's lab-scale review (bench/hub_lab.py)")
+    args, rest = ap.parse_known_args(argv)
+    if args.lab:
+        from bench.hub_lab import main as lab
+        return lab(rest + [f"--latency={args.latency}"])
+    if rest:
+        ap.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.screenshot:
         return screenshot(args.screenshot)
     root = args.data / "dataset"

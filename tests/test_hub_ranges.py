@@ -214,15 +214,15 @@ def test_index_refuses_what_it_cannot_read(noisy, tmp_path):
 
 def test_a_remote_frame_fetches_only_the_samples_it_decodes(hub, noisy, tmp_path):  # noqa: F811
     local = DatasetReader(noisy)
+    mark = len(hub.log)            # the first video files' probe comes with the metadata, at open
     fs = remote(hub, noisy, tmp_path)
     r = DatasetReader(fs.root, fs)
     e, i = 1, 9
     ref = local.episodes[e].videos[CAMS[0]]
     index, _ = index_of(noisy / ref.path)
     t = local.frame_time(e, CAMS[0], i)
-    mark = len(hub.log)
     assert np.array_equal(r.frame(e, CAMS[0], i), local.frame(e, CAMS[0], i))
-    video = fetched(hub, mark, ".mp4")
+    video = fetched(hub, mark, ref.path)
     planned = [(0, PROBE)] + index.opening() + index.span(t, t + 0.5 / 30, after=FRAMES_AHEAD)
     assert sum(q.bytes for q in video) == union(planned)       # the decoder read nothing unplanned
     assert len(video) <= 3                                     # probe; then opening + samples, parallel
@@ -249,12 +249,12 @@ def test_an_episode_costs_its_share_of_the_video(hub, noisy, tmp_path):  # noqa:
 
 def test_rows_fetch_only_the_episodes_column_chunks(hub, long_rows, tmp_path):  # noqa: F811
     local = DatasetReader(long_rows)
+    mark = len(hub.log)            # the first data file's footer comes with the metadata, at open
     fs = remote(hub, long_rows, tmp_path, repo=LONG)
     r = DatasetReader(fs.root, fs)
     size = (long_rows / local.episodes[1].data_file).stat().st_size
-    mark = len(hub.log)
     assert r.read_episode(1, ["action"]).equals(local.read_episode(1, ["action"]))
-    data = fetched(hub, mark, ".parquet")
+    data = fetched(hub, mark, local.episodes[1].data_file)
     md = pq.ParquetFile(long_rows / local.episodes[1].data_file).metadata.row_group(1)
     chunks = [(c.data_page_offset, c.data_page_offset + c.total_compressed_size)
               for c in (md.column(j) for j in range(md.num_columns)) if c.path_in_schema.split(".")[0] in

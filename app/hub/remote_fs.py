@@ -19,7 +19,6 @@ Paths are "<repo_id>@<revision>/<path in repo>" (`fs.root` + "/" + path); bare r
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import posixpath
@@ -30,8 +29,10 @@ from dataclasses import dataclass, field
 from fsspec.spec import AbstractFileSystem
 
 from app.dataset.bounds import MAX_META_BYTES
+from app.dataset.mp4_index import PROBE
 from app.hub.errors import HubError
 from app.hub.http_range import get_range, is_network_error, spawn
+from app.hub.hub_file import HubFile
 from app.hub.range_cache import RangeCache, file_key
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ DEFAULT_REVISION = "v3.0"
 DEFAULT_TIMEOUT = 10.0
 PART = 2 * 1024 * 1024          # a prefetched range longer than this goes out as parallel requests
 FOOTER = 64 * 1024              # parquet footer guess (what pyarrow reads first)
+WARM_BATCH = 4                  # background warming: requests in flight at once (of the fetch pool's 8)
+WARM_FILES = 1000               # files warmed at most, whatever a listing says
 
 
 @dataclass
@@ -175,78 +178,28 @@ class HubFileSystem(AbstractFileSystem):
         return futures
 
 
-class HubFile(io.RawIOBase):
-    """A repo file read through the range cache.
+    def warm_heads(self, batch: int = WARM_BATCH) -> threading.Thread:
+        """In the background, fetch what the first read of every data and video file reads (see
+        `head_range`), `batch` requests at a time so the rest of the fetch pool stays free for the
+        frames a user asks for meanwhile. At lab scale (hundreds of episodes in tens of files) a jump
+        to an episode in a file not read yet then costs one round trip (its frame's samples), not
+        three (footer or sample table, then samples). Returns the thread (daemon; tests join it)."""
+        block = self.range_cache.block_size
+        todo = [(rel, head_range(rel, size, block)) for rel, size in sorted(self.manifest.files.items())
+                if (rel.startswith("data/") and rel.endswith(".parquet"))
+                or (rel.startswith("videos/") and rel.endswith(".mp4"))][:WARM_FILES]
 
-    A read that misses fetches what it asks for; a file no larger than a cache block is fetched
-    whole (metadata, small parquet files); reads that follow each other grow a read-ahead (64 KiB,
-    doubling up to 4 blocks, like an OS) that stays inside `window` when one is set (the byte
-    extent of the episode being decoded). With `partial_reads`, a read returns the cached bytes at
-    the position instead of waiting for the rest: PyAV accepts short reads, and FFmpeg's 32 KiB
-    buffer would otherwise ask for bytes past a range planned with `HubFileSystem.prefetch`.
-    """
-
-    def __init__(self, fs: HubFileSystem, rel: str):
-        super().__init__()
-        self.fs, self.rel, self.size = fs, rel, fs.manifest.files[rel]
-        self.pos = 0
-        self.partial_reads = False
-        self.failure: Exception | None = None     # the last read error (see `read`)
-        self.window: tuple[int, int] | None = None
-        self._next, self._ahead = -1, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        pos = offset + (0 if whence == 0 else self.pos if whence == 1 else self.size)
-        if pos < 0:
-            raise ValueError("negative seek position")
-        self.pos = pos
-        return pos
-
-    def tell(self) -> int:
-        return self.pos
-
-    def _span(self, pos: int, end: int) -> tuple[int, int]:
-        block = self.fs.range_cache.block_size
-        if self.size <= block:
-            return 0, self.size
-        self._ahead = min(max(2 * self._ahead, 64 * 1024), 4 * block) if pos == self._next else 0
-        hi = end + self._ahead
-        if self.window and self.window[0] <= pos < self.window[1]:
-            hi = min(hi, max(end, self.window[1]))
-        return pos, hi
-
-    def read(self, n: int = -1) -> bytes:
-        pos = self.pos
-        end = self.size if n is None or n < 0 else min(self.size, pos + n)
-        if pos >= end:
-            return b""
-        try:
-            have = self.fs.cached_prefix(self.rel, pos, end, wait=self.partial_reads)
-            if have == end - pos or (have and self.partial_reads):
-                data = self.fs.read_range(self.rel, pos, pos + have)
-            else:
-                data = self.fs.read_range(self.rel, pos, end, self._span(pos, end))
-        except Exception as exc:
-            # pyarrow and PyAV replace an exception raised in read() by their own ("not a parquet
-            # file", "invalid data"): keep it, so the reader can say what really happened
-            self.failure = exc
-            raise
-        self.pos = self._next = pos + len(data)
-        return data
-
-    def readall(self) -> bytes:
-        return self.read(-1)
-
-    def readinto(self, b) -> int:
-        data = self.read(len(b))
-        b[:len(data)] = data
-        return len(data)
+        def run():
+            for i in range(0, len(todo), batch):
+                futures = [f for rel, r in todo[i:i + batch] for f in self.prefetch(rel, [r], wait_for=False)]
+                wait(futures)
+                for f in futures:
+                    if f.exception() is not None:
+                        log.info("warming %s stopped: %s", self.root, f.exception())
+                        return
+        t = threading.Thread(target=run, name="hub-warm", daemon=True)
+        t.start()
+        return t
 
 
 # -- opening --------------------------------------------------------------------------------------
@@ -338,17 +291,47 @@ def _open(repo_id, revision, cache, endpoint, token, timeout) -> HubFileSystem:
     return fs
 
 
+def _first_files(files: dict[str, int]) -> list[str]:
+    """The first data file and each camera's first video file: they hold episode 0, which the
+    Datasets panel shows as soon as the episode table is read (lerobot and the studio both start
+    each file sequence at chunk-000/file-000)."""
+    first: dict[str, str] = {}
+    for rel in sorted(files):
+        if rel.startswith("data/") and rel.endswith(".parquet"):
+            first.setdefault("data", rel)
+        elif rel.startswith("videos/") and rel.endswith(".mp4"):
+            first.setdefault(rel.split("/")[1], rel)
+    return list(first.values())
+
+
+def head_range(rel: str, size: int, block: int) -> tuple[int, int]:
+    """What a reader reads first of a file: a small file whole, a parquet file's footer, an mp4's
+    first PROBE bytes (ftyp and a front moov, and the first samples after it)."""
+    if size <= block or rel.endswith(".json"):
+        return 0, size
+    if rel.endswith(".mp4"):
+        return 0, min(size, PROBE)
+    return max(0, size - FOOTER), size
+
+
 def _warm_metadata(fs: HubFileSystem) -> None:
     """Fetch what DatasetReader reads first, all at once: info.json, and tasks and episodes parquet
-    whole when small, else their footers (one round trip instead of one per file)."""
+    whole when small, else their footers (one round trip instead of one per file). Episode 0's data
+    and video files' heads go in the same round trip, ahead of all but the first episodes file
+    (requests start in order on the fetch pool), so the first frame needs no request of its own."""
     block, futures = fs.range_cache.block_size, []
-    for rel, size in fs.manifest.files.items():
-        if rel == "meta/info.json" and size > MAX_META_BYTES:
+    files = fs.manifest.files
+    episodes = sorted(r for r in files if r.startswith("meta/episodes/") and r.endswith(".parquet"))
+    early = _first_files(files)
+    order = ["meta/info.json", "meta/tasks.parquet"] + episodes[:1] + early + episodes[1:]
+    for rel in order:
+        size = files.get(rel)
+        if size is None or (rel == "meta/info.json" and size > MAX_META_BYTES):
             continue                        # the reader refuses it without fetching it all
-        if rel in ("meta/info.json", "meta/tasks.parquet") or (
-                rel.startswith("meta/episodes/") and rel.endswith(".parquet")):
-            start = 0 if size <= block or rel.endswith(".json") else size - FOOTER
-            futures += fs.prefetch(rel, [(start, size)], wait_for=False)
-    wait(futures)
-    for f in futures:
-        f.result()
+        futures += [(rel, f) for f in fs.prefetch(rel, [head_range(rel, size, block)], wait_for=False)]
+    wait([f for _, f in futures])
+    for rel, f in futures:
+        if rel not in early:
+            f.result()
+        elif f.exception() is not None:     # not needed to open: the read that needs it will say
+            log.info("early read of %s failed: %s", rel, f.exception())
