@@ -12,6 +12,8 @@ from pathlib import Path
 
 QT = ("pyside6", "pyqtgraph")
 RUNNER = ("pytest", "pytest-timeout")
+# lerobot-train's launcher: test_torch_accelerate.py checks that ranks are left to its prepare()
+EXTRA = ("accelerate>=1,<2",)
 
 project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]
 
@@ -26,3 +28,5 @@ for req in project["dependencies"]:
 for req in project["optional-dependencies"]["test"]:
     if name(req) in RUNNER:
         print(req)
+for req in EXTRA:
+    print(req)
