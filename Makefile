@@ -44,7 +44,7 @@ $(TORCH_VENV)/.installed: pyproject.toml tests/torch/deps.py
 	test -x $(TORCH_VENV)/bin/python || $(TORCH_PYTHON) -m venv $(TORCH_VENV) || exit 1; \
 	$(TORCH_VENV)/bin/python -m pip install --quiet --upgrade pip && \
 	$(TORCH_VENV)/bin/python -m pip install --quiet -r <($(TORCH_VENV)/bin/python tests/torch/deps.py) && \
-	$(TORCH_VENV)/bin/python -m pip install --quiet --no-deps -e . || exit 1; \
+	$(TORCH_VENV)/bin/python -m pip install --quiet --no-deps -e . >$(TORCH_VENV)/pip.log 2>&1 || { cat $(TORCH_VENV)/pip.log; exit 1; }; \
 	$(TORCH_VENV)/bin/python -m pip install --quiet "$(TORCH_SPEC)" 2>/dev/null || \
 	$(TORCH_VENV)/bin/python -m pip install --quiet --timeout 15 --retries 1 --index-url $(TORCH_INDEX) "$(TORCH_SPEC)" || \
 	echo "No CPU torch wheel ($(TORCH_SPEC)) from pip's find-links or $(TORCH_INDEX): tests/torch will say so and skip"; \
