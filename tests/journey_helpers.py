@@ -29,13 +29,13 @@ def open_window(qtbot, rig, launch=None) -> MainWindow:
     return window
 
 
-def when_modal(qtbot, act, timeout_ms: int = 10000) -> None:
-    """Run act(dialog) on the next modal dialog that opens (the way a user answers it)."""
+def when_modal(qtbot, act, timeout_ms: int = 10000, kind=QDialog) -> None:
+    """Run act(dialog) on the next modal dialog of `kind` that opens (the way a user answers it)."""
     waited = {"ms": 0}
 
     def poll():
         dlg = QApplication.activeModalWidget()
-        if dlg is None:
+        if not isinstance(dlg, kind):
             waited["ms"] += 20
             if waited["ms"] < timeout_ms:
                 QTimer.singleShot(20, poll)
@@ -72,7 +72,10 @@ def new_session(qtbot, window, root: Path, repo_id="lab/cubes", task="pick the c
         ok = dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
         qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
 
-    when_modal(qtbot, fill)
+    from widgets.session_dialog import SessionDialog
+
+    qtbot.waitUntil(panel.new_button.isEnabled, timeout=10000)  # the view has caught up with the model
+    when_modal(qtbot, fill, kind=SessionDialog)
     qtbot.mouseClick(panel.new_button, Qt.MouseButton.LeftButton)
 
 

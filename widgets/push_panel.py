@@ -263,7 +263,8 @@ def offer_push(parent: QWidget, root: Path, repo_id: str, episodes: int,
     box.buttonClicked.connect(answered)
     box.destroyed.connect(lambda *_: setattr(parent, "push_offer", None)
                           if getattr(parent, "push_offer", None) is box else None)
-    box.open()
+    box.setWindowModality(Qt.WindowModality.NonModal)  # the operator may go on recording
+    box.show()
     return box
 
 

@@ -110,7 +110,8 @@ def offer_leftovers(window) -> QMessageBox | None:
                 QMessageBox.warning(window, "Some takes could not be recovered", "\n".join(problems))
 
     box.buttonClicked.connect(answered)
-    box.open()
+    box.setWindowModality(Qt.WindowModality.NonModal)  # the operator may go on recording
+    box.show()
     window.leftovers_offer = box
     return box
 
