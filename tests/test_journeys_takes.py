@@ -55,6 +55,7 @@ def test_rerecord_exit_early_trim_trash_undo(qtbot, tmp_path):
         lengths = [e.length for e in DatasetReader(root).episodes]
         assert lengths[0] == 21 and lengths[1] == early.health.frames and 5 <= lengths[1] < 30 and lengths[2] == 30
         assert validate(root).ok and scan_spools(root) == []
-        assert len(read_health(root)) == 2  # the restored take was handed over by Undo, without a record
+        health = read_health(root)  # one record per take in the dataset, the restored one included
+        assert len(health) == 3 and health[1]["health"]["frames"] == early.health.frames
     finally:
         rig.stop()

@@ -233,6 +233,13 @@ class Session:
     def restore_from_trash(self, spool_id: str) -> None:
         """Undo a trash: the take counts again and goes to the sink."""
         spool = trash.restore(self.config.root, spool_id)
+        stopped = spool.stopped or {}
+        try:  # its health record, as any take handed over (kept in the spool's stopped.json)
+            append_health(self.config.root, {"spool_id": spool.id, "session_episode": spool.extra.get("episode"),
+                                             "task": spool.task, "reason": stopped.get("reason", ""),
+                                             "time": time.time(), "health": stopped.get("health", {})})
+        except OSError:
+            log.exception("could not write the health sidecar")
         self.sink.submit(spool)  # outside the lock: the teleop thread must not wait for a journal sync
         with self._lock:
             self.kept += 1
