@@ -69,6 +69,7 @@ STREAM_ROW = r"\| Hub \d+ ms \| DataLoader, {w} workers? \| \d+ \| [\d.]+ \| \d+
 LEROBOT_ROW = r"(?m)^\| {cls} \| {loader} \|(?:[^|\n]*\|){{7}} ([\d.]+)x \|[^|\n]*\|$"
 LEROBOT_CPU = r"(?m)^\| {cls} \| {loader} \|(?:[^|\n]*\|){{8}} ([\d.]+)x \|$"
 LEROBOT_ABSENT = r"(?i)skipped: no python with lerobot|lerobot[^\n]*not measured"
+LAB_ROW = r"lerobot 0\.6\.1\s+TCP_NODELAY\s+\d+/\s*\d+/\s*\d+\s+"   # bench/hub_lab.py's row
 NOT_MEASURED = "not measured"
 CAM, SYN = r"\[camera-like\]", r"\[synthetic\]"
 
@@ -142,6 +143,16 @@ BENCHES = [
         Figure("hub.dl_bytes", 8, "download-whole-files: bytes / share", "(side by side)", None,
                HUB_DL + r"[\d.]+s\s+[\d.]+ms\s+[\d.]+ms\s+\d+\s+\d+\s+" + NUM),
     ]),
+    Bench("hub_lab", [], ["--jumps", "40"], [  # issue 20: 300 lerobot-made episodes, rolled-over files
+        Figure("hub_lab.first", 20, "lab-scale Hub open -> first frame (300 episodes, 50 ms/request)", "<= 0.5 s",
+               at_most(0.5), LAB_ROW + r"[\d.]+s\s+([\d.]+)s", unit=" s", absent=LEROBOT_ABSENT),
+        Figure("hub_lab.jump", 20, "lab-scale jump to any frame of any episode, p95", "<= 100 ms", at_most(100),
+               LAB_ROW + r"[\d.]+s\s+[\d.]+s\s+\d+\s+[\d.]+ms\s+([\d.]+)ms", unit=" ms", fmt="{:.0f}",
+               absent=LEROBOT_ABSENT),
+        Figure("hub_lab.reqs", 20, "lab-scale requests per jump (mean)", "(shown)", None,
+               LAB_ROW + r"[\d.]+s\s+[\d.]+s\s+\d+\s+[\d.]+ms\s+[\d.]+ms\s+[\d.]+ms\s+([\d.]+) \(",
+               absent=LEROBOT_ABSENT),
+    ], timeout=1800),
     Bench("stream", [], [], [  # 640x480 x 2 cameras, 6 x 60 frames: the default run is already short
         Figure("stream.hub1", 21, "training stream over the Hub stand-in (50 ms), DataLoader 1 worker", "(shown)", None,
                STREAM_ROW.format(w=1), unit=" frames/s", fmt="{:.0f}"),

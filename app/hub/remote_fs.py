@@ -317,21 +317,19 @@ def head_range(rel: str, size: int, block: int) -> tuple[int, int]:
 def _warm_metadata(fs: HubFileSystem) -> None:
     """Fetch what DatasetReader reads first, all at once: info.json, and tasks and episodes parquet
     whole when small, else their footers (one round trip instead of one per file). Episode 0's data
-    and video files' heads go in the same round trip, ahead of all but the first episodes file
-    (requests start in order on the fetch pool), so the first frame needs no request of its own."""
+    and video files' heads are asked for right after, without waiting: they arrive while the reader
+    parses the episode table, so the first frame needs no request of its own (a failure there is
+    reported by the read that needs those bytes)."""
     block, futures = fs.range_cache.block_size, []
     files = fs.manifest.files
     episodes = sorted(r for r in files if r.startswith("meta/episodes/") and r.endswith(".parquet"))
-    early = _first_files(files)
-    order = ["meta/info.json", "meta/tasks.parquet"] + episodes[:1] + early + episodes[1:]
-    for rel in order:
+    for rel in ["meta/info.json", "meta/tasks.parquet"] + episodes + _first_files(files):
         size = files.get(rel)
         if size is None or (rel == "meta/info.json" and size > MAX_META_BYTES):
             continue                        # the reader refuses it without fetching it all
-        futures += [(rel, f) for f in fs.prefetch(rel, [head_range(rel, size, block)], wait_for=False)]
-    wait([f for _, f in futures])
-    for rel, f in futures:
-        if rel not in early:
-            f.result()
-        elif f.exception() is not None:     # not needed to open: the read that needs it will say
-            log.info("early read of %s failed: %s", rel, f.exception())
+        pending = fs.prefetch(rel, [head_range(rel, size, block)], wait_for=False)
+        if rel.startswith("meta/"):
+            futures += pending
+    wait(futures)
+    for f in futures:
+        f.result()
