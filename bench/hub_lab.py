@@ -115,7 +115,6 @@ def measure(root: Path, latency: float, jumps: int, pause: float, nodelay: bool,
         opened = time.perf_counter() - t0
         show(reader, 0, 0)
         first = time.perf_counter() - t0
-        fs.warm_heads()               # as the Datasets panel does once the first frames show
         first_requests = len(hub.log)
         times, counts = [], []
         for _ in range(jumps):

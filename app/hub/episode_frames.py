@@ -21,8 +21,11 @@ from app.hub.tasks import check_cancelled
 
 
 class EpisodeFrames:
-    def __init__(self, reader: DatasetReader, episode: int, capacity: int = 300):
+    def __init__(self, reader: DatasetReader, episode: int, capacity: int = 300, warm: bool = True):
         self.reader, self.episode = reader, episode
+        # a Hub dataset: once a frame shows, the heads of its other files are fetched in the
+        # background, so that a jump to any episode is one round trip (app/hub/remote_fs.py)
+        self._warm = getattr(reader.fs, "warm_heads_once", None) if warm else None
         self.info = reader.episodes[episode]
         self.length, self.fps = self.info.length, reader.fps
         self.cameras = list(reader.video_keys)
@@ -76,6 +79,8 @@ class EpisodeFrames:
             with self._lock:
                 self._loading.discard((key, i))
                 self._no_loads.notify_all()
+        if self._warm is not None:
+            self._warm()
         return i, frame
 
     def _yield_to_loads(self) -> None:

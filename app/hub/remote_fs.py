@@ -41,7 +41,7 @@ DEFAULT_TIMEOUT = 10.0
 PART = 2 * 1024 * 1024          # a prefetched range longer than this goes out as parallel requests
 FOOTER = 64 * 1024              # parquet footer guess (what pyarrow reads first)
 WARM_BATCH = 4                  # background warming: requests in flight at once (of the fetch pool's 8)
-WARM_FILES = 1000               # files warmed at most, whatever a listing says
+WARM_FILES = 256                # files warmed at most (<= 64 MB), whatever a listing says
 
 
 @dataclass
@@ -69,6 +69,7 @@ class HubFileSystem(AbstractFileSystem):
         self.requests = 0
         self.bytes_fetched = 0
         self._count_lock = threading.Lock()
+        self._warming: threading.Thread | None = None
         dirs = {""}
         for p in manifest.files:
             parts = p.split("/")
@@ -177,6 +178,13 @@ class HubFileSystem(AbstractFileSystem):
                 f.result()
         return futures
 
+
+    def warm_heads_once(self) -> threading.Thread:
+        """`warm_heads`, started on the first call only (EpisodeFrames calls it once a frame shows)."""
+        with self._count_lock:
+            if self._warming is None:
+                self._warming = self.warm_heads()
+            return self._warming
 
     def warm_heads(self, batch: int = WARM_BATCH) -> threading.Thread:
         """In the background, fetch what the first read of every data and video file reads (see
