@@ -57,7 +57,8 @@ def lerobot_dataset() -> Path | None:
 
 
 def studio_dataset(episodes: int = 300) -> Path:
-    """The same shape written by the studio (when lerobot 0.6.1 is not installed)."""
+    """About the same shape written by the studio (when lerobot 0.6.1 is not installed); the studio
+    measures its size limits on the files as written, lerobot on uncompressed sizes."""
     from app.dataset.features import make_features
     from app.dataset.writer import DatasetWriter, Episode
     from app.rig.samples import FEATURE_NAMES
@@ -70,7 +71,7 @@ def studio_dataset(episodes: int = 300) -> Path:
     rng = np.random.default_rng(0)
     texture = rng.integers(0, 255, (192, 256, 3), np.uint8)
     w = DatasetWriter.create(root, REPO, 30, make_features(list(FEATURE_NAMES), {c: (96, 128) for c in cams}),
-                             data_files_size_in_mb=0.03, video_files_size_in_mb=2.4)
+                             data_files_size_in_mb=0.12, video_files_size_in_mb=2.4)
     for e in range(episodes):
         n = int(rng.integers(45, 76))
         state = (40 * np.sin(0.03 * np.arange(n, dtype=np.float32)[:, None] + np.arange(6) + e)).astype(np.float32)

@@ -84,8 +84,13 @@ def test_first_frame_and_jumps_round_trips(rolled, tmp_path):
         assert len(hub.log) == 1 + len(meta) + 1 + len(CAMS), [r.path for r in hub.log]
         np.testing.assert_array_equal(first[0], local.frame(0, CAMS[0], 0))
 
+        mark = len(hub.log)
         show(pool, reader, 0, 1)                  # a frame shown starts the background warm-up
         fs.warm_heads_once().join(timeout=20)
+        content = [p for p in fs.manifest.files if p.startswith(("data/", "videos/"))]
+        warmed = hub.requests_since(mark)         # each file's head at most once, never more than a block
+        assert 0 < len(warmed) <= len(content) and len({r.path for r in warmed}) == len(warmed), warmed
+        assert all(r.bytes <= fs.range_cache.block_size for r in warmed), warmed
         hub.latency = 0.15            # round trips must overlap: far longer than a thread's hiccup
         log, lock = [], threading.Lock()
         fetch = fs.fetch
