@@ -235,6 +235,7 @@ class Studio:
     def _open_dataset(self, root: Path, repo_id: str, decide, video, cfg: SessionConfig | None) -> OpenDataset:
         from app.dataset.errors import DatasetError
         from app.dataset.writer import DatasetWriter
+        from app.durable import UnsafePath
         from app.encoding.journal import JournalError
         from app.encoding.queue import EncodeQueue
 
@@ -263,7 +264,7 @@ class Studio:
             queue = EncodeQueue(root, writer, batch_size=cfg.video_encoding_batch_size if cfg else 1,
                                 settings=writer.video)
             report = recover(root, queue, writer.committed_sources(), decide)
-        except (JournalError, OSError) as exc:
+        except (JournalError, OSError, UnsafePath) as exc:
             writer.close()
             raise StudioError(str(exc)) from exc
         queue.flush()  # takes found at opening were recorded by a session that has ended

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Callable
 
 from app.dataset.errors import DatasetError
+from app.durable import UnsafePath, confined
 from app.dataset.writer import Episode
 from app.encoding.child import Camera, encode_take
-from app.recording.spool import Spool, SpoolError
+from app.recording.spool import SPOOL_DIR, Spool, SpoolError
 
 SEGMENT_SUFFIX = ".mp4"
 
@@ -41,6 +42,19 @@ class JobResult:
     episode_index: int | None  # None when the episode had been committed by an earlier run
     output_bytes: int
     already_committed: bool = False
+
+
+def confined_spool(root: Path | str, spool: Path | str) -> Path:
+    """A take's spool folder as the journal names it, refused (JobError) unless it is a plain folder
+    under `<root>/.studio/spool/`: a planted journal must not make a commit delete anything else."""
+    try:
+        path = confined(root, spool)
+        spools = confined(root, SPOOL_DIR)
+    except UnsafePath as exc:
+        raise JobError(f"refusing the take's spool folder: {exc}") from None
+    if path.parent != spools:
+        raise JobError(f"refusing the take's spool folder {spool}: it is not in {spools}")
+    return path
 
 
 def segment_path(spool_path: Path, video_key: str) -> Path:
@@ -140,10 +154,11 @@ def delete_spool(spool: Spool) -> None:
 
 def _remove_segments(paths) -> None:
     for p in paths:
-        for f in (Path(p), Path(str(p) + ".stats.json")):
+        p = Path(p)
+        for f in (p, p.with_name(p.name + ".stats.json")):
             try:
-                f.unlink()
-            except FileNotFoundError:
+                confined(p.parent, f.name).unlink()  # never through a symlink planted in the spool
+            except (FileNotFoundError, UnsafePath):
                 pass
 
 

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from app.durable import write_atomic
+from app.durable import UnsafePath, confined, write_atomic
 
 PENDING, ENCODING, VERIFYING, DONE, FAILED = "pending", "encoding", "verifying", "done", "failed"
 STATES = (PENDING, ENCODING, VERIFYING, DONE, FAILED)
@@ -67,7 +67,13 @@ class Journal:
         self.recovered: list[str] = []  # ids that were mid-encode when the last process stopped
 
     @classmethod
-    def load(cls, path: Path) -> "Journal":
+    def load(cls, path: Path, root: Path | str | None = None) -> "Journal":
+        """With `root` (the dataset), `path` and the damaged-journal rename are confined to it."""
+        if root is not None:
+            try:
+                path = confined(root, path)
+            except UnsafePath as exc:
+                raise JournalError(f"refusing the encode queue journal: {exc}") from None
         journal = cls(path)
         if not journal.path.exists():
             return journal
@@ -77,6 +83,12 @@ class Journal:
         except (ValueError, TypeError, AttributeError) as exc:
             # Never silently start empty over a damaged journal: keep it aside for inspection.
             broken = journal.path.with_name(f"queue.broken-{int(time.time())}.json")
+            if root is not None:
+                try:
+                    broken = confined(root, broken)
+                except UnsafePath as e:
+                    raise JournalError(f"encode queue journal {journal.path} is damaged ({exc}) and "
+                                       f"cannot be moved aside: {e}") from exc
             os.replace(journal.path, broken)
             raise JournalError(f"encode queue journal {journal.path} is damaged ({exc}); "
                                f"moved to {broken.name}, spools will be re-adopted") from exc

@@ -57,7 +57,7 @@ class EncodeQueue:
         self._throttled = False
         self._closed = False
         self._speed: float | None = None  # frames/s of the last encodes (moving average)
-        self._journal = Journal.load(self.root / STUDIO_DIR / JOURNAL_NAME)
+        self._journal = Journal.load(Path(STUDIO_DIR) / JOURNAL_NAME, root=self.root)
         self._recover(adopt_spools)
 
     # ----- start-up -------------------------------------------------------------------------------
@@ -300,7 +300,8 @@ class EncodeQueue:
             return self._throttled
 
         try:
-            encoded = job.encode(Path(entry.spool), entry.id, self.writer, self.settings,
+            encoded = job.encode(job.confined_spool(self.writer.root, entry.spool), entry.id, self.writer,
+                                 self.settings,
                                  throttled=throttled, progress=progress)
         except BaseException as exc:  # noqa: BLE001 - any failure fails this entry only
             self._finish(entry.id, exc)
@@ -345,8 +346,8 @@ class EncodeQueue:
             self._finish(entry_id, job.Stopped(reason))
             return
         try:
-            result = job.commit(encoded, Path(self._journal.entries[entry_id].spool), self.writer,
-                                throttled=lambda: self._throttled)
+            spool_path = job.confined_spool(self.writer.root, self._journal.entries[entry_id].spool)
+            result = job.commit(encoded, spool_path, self.writer, throttled=lambda: self._throttled)
         except Exception as exc:  # noqa: BLE001
             self._finish(entry_id, exc)
             return

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from app.recording.spool import Spool, scan_spools, spool_root
+from app.recording.spool import SPOOL_DIR, Spool, scan_spools, take_folders
 
 
 @dataclass
@@ -72,9 +72,6 @@ def recover(root: Path | str, sink, committed: set[str], decide: Callable[[Spool
 
 def _remove_orphan_dirs(root: Path | str) -> None:
     """A crash between creating a take's folder and its meta.json leaves an empty folder: no data."""
-    base = spool_root(root)
-    if not base.is_dir():
-        return
-    for d in base.iterdir():
-        if d.is_dir() and not (d / "meta.json").exists() and not any(p.stat().st_size for p in d.iterdir()):
+    for d in take_folders(root, SPOOL_DIR):  # confined: no symlink, nothing outside the dataset
+        if not (d / "meta.json").exists() and not any(p.lstat().st_size for p in d.iterdir()):
             shutil.rmtree(d, ignore_errors=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import shutil
 import time
@@ -26,8 +27,9 @@ from typing import Iterator
 
 import numpy as np
 
-from app.durable import write_atomic
+from app.durable import UnsafePath, confined, write_atomic
 
+log = logging.getLogger(__name__)
 SPOOL_DIR = Path(".studio") / "spool"
 FORMAT = "raw-v1"
 
@@ -225,7 +227,18 @@ class Spool:
         self.complete = True
 
     def delete(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
+        """Delete the take's folder; refused (UnsafePath) unless it is a plain folder in a dataset's
+        `.studio/spool/` or `.studio/trash/` (never through a symlink)."""
+        shutil.rmtree(studio_folder(self.path), ignore_errors=True)
+
+
+def studio_folder(path: Path | str) -> Path:
+    """`path` checked to be `<dataset>/.studio/{spool,trash}/<id>` with no symlink below the dataset."""
+    path = Path(os.path.abspath(path))
+    if path.parent.name not in ("spool", "trash") or path.parent.parent.name != ".studio":
+        raise UnsafePath(f"{path} is not a take folder in a dataset's .studio folder")
+    root = path.parents[2]
+    return confined(root, path.relative_to(root))
 
 
 def _size(path: Path) -> int:
@@ -237,14 +250,31 @@ def _size(path: Path) -> int:
 
 def scan_spools(dataset_root: Path | str) -> list[Spool]:
     """Every readable spool under the dataset, oldest first (ids start with their creation time)."""
-    base = spool_root(dataset_root)
     out = []
-    if not base.is_dir():
-        return out
-    for d in sorted(base.iterdir()):
-        if d.is_dir() and (d / "meta.json").exists():
+    for d in take_folders(dataset_root, SPOOL_DIR):
+        if (d / "meta.json").exists():
             try:
                 out.append(Spool(d))
-            except (SpoolError, KeyError, ValueError):
+            except (SpoolError, KeyError, ValueError, TypeError):
                 continue
     return out
+
+
+def take_folders(dataset_root: Path | str, folder: Path) -> list[Path]:
+    """The plain folders in `<dataset>/<folder>` (spool or trash), sorted. Symlinks, and a folder
+    reached through one, are skipped with a warning: recovery deletes and renames what it finds."""
+    try:
+        base = confined(dataset_root, folder)
+    except UnsafePath as exc:
+        log.warning("not scanning takes: %s", exc)
+        return []
+    if not base.is_dir():
+        return []
+    out = []
+    for d in sorted(base.iterdir()):
+        try:
+            out.append(confined(dataset_root, folder / d.name))
+        except UnsafePath as exc:
+            log.warning("skipping %s", exc)
+            continue
+    return [d for d in out if d.is_dir()]
