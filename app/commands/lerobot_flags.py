@@ -98,9 +98,9 @@ def finish_args(args) -> str | None:
         return "missing " + ", ".join(missing)
     if getattr(args, "root", None) is None:
         args.root = lerobot_home() / args.repo_id
-    for dest in ("push_to_hub", "private"):
-        if getattr(args, dest, None) is None:
-            setattr(args, dest, False)
+    if getattr(args, "push_to_hub", None) is None:
+        args.push_to_hub = False
+    # private stays None unless --private/--public/--dataset.private is given: the owner's default
     return None
 
 
