@@ -66,7 +66,8 @@ def test_lerobot_names_and_studio_names_fill_the_same_settings(tmp_path):
         "user/record-test", 2, "Grab the black cube", 1.0, 0.5, tmp_path / "ds")
     assert (a.robot_port, a.robot_id, a.teleop_port, a.teleop_id) == ("/dev/f", "my_awesome_follower_arm", "/dev/l",
                                                                       "my_awesome_leader_arm")
-    assert (a.push_to_hub, a.private) == (False, False)
+    assert a.push_to_hub is False
+    assert parser().parse_args(["--dataset.private=false"]).private is False  # lerobot's way to say public
     b = parser().parse_args(["--repo-id", "u/x", "--task", "t", "--dataset.fps", "15", "--dataset.push_to_hub=true",
                              "--dataset.private", "--video-encoding-batch-size=3"])
     assert finish_args(b) is None
