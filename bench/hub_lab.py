@@ -10,7 +10,10 @@ works:
 - open -> first frame: the repo opened, the episode table read, then episode 0's rows and the first
   frame of every camera loaded together (target <= 0.5 s);
 - jump: a random frame of a random episode, its rows and every camera's frame loaded together,
-  PAUSE apart (user think time); p50/p95 (target p95 <= 100 ms), and requests per jump.
+  PAUSE apart (user think time); p50/p95 (target p95 <= 100 ms), and requests per jump. The last
+  row also starts the viewer's background prefetch around the cursor (10 frames back, 45 ahead) at
+  each jump, as the episode viewer does. Rows "TCP_NODELAY" use a stand-in answering without Nagle's
+  delay (see NoDelayHandler); "as is" the stand-in unchanged.
 
     .venv/bin/python -m bench.hub_scrub --lab [--jumps 100] [--latency 0.05]
 """
@@ -35,6 +38,7 @@ from app.dataset.reader import DatasetReader  # noqa: E402
 from app.hub.episode_frames import EpisodeFrames  # noqa: E402
 from app.hub.range_cache import RangeCache  # noqa: E402
 from app.hub.remote_fs import open_hub_dataset  # noqa: E402
+from app.hub.tasks import TaskPool  # noqa: E402
 from tests.hub_server import HubHandler, HubServer  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -94,7 +98,8 @@ class NoDelayHandler(HubHandler):
     disable_nagle_algorithm = True
 
 
-def measure(root: Path, latency: float, jumps: int, pause: float, nodelay: bool, seed: int = 1) -> dict:
+def measure(root: Path, latency: float, jumps: int, pause: float, nodelay: bool, prefetch: bool = False,
+            seed: int = 1) -> dict:
     rng = random.Random(seed)
     from huggingface_hub import HfApi  # noqa: F401  imported before timing (the window has it loaded)
     with HubServer(latency=latency) as hub:
@@ -103,10 +108,14 @@ def measure(root: Path, latency: float, jumps: int, pause: float, nodelay: bool,
         hub.add_dataset(REPO, root).info(files_metadata=True)     # hashed before timing (the Hub has them)
         cache = RangeCache(Path(tempfile.mkdtemp(prefix="hub-lab-")))
         loaders = ThreadPoolExecutor(4)
+        background = TaskPool(workers=2)
 
         def show(reader, e, i):
             frames = EpisodeFrames(reader, e)
             rows = loaders.submit(frames.rows)
+            if prefetch:         # the viewer's run around the cursor (10 back, 45 ahead) starts too
+                for c in frames.cameras:
+                    background.submit(frames.prefetch, c, i - 10, i + 45, channel=f"prefetch:{c}")
             list(loaders.map(lambda c: frames.load(c, i), frames.cameras))
             rows.result()
 
@@ -127,6 +136,7 @@ def measure(root: Path, latency: float, jumps: int, pause: float, nodelay: bool,
             show(reader, e, i)
             times.append(time.perf_counter() - t)
             counts.append(len(hub.log) - mark)
+        background.shutdown(wait=True)
         reader.close()
         files = {k: sum(1 for p in fs.manifest.files if p.startswith(k)) for k in ("data/", "videos/", "meta/")}
     return {"open": opened, "first": first, "first_requests": first_requests, "p50": statistics.median(times),
@@ -153,10 +163,11 @@ def main(argv=None) -> int:
         if root is None:
             print(f"{name:14s} not measured (no lerobot 0.6.1 venv at {COMPAT.parent.parent})")
             continue
-        for nodelay in (True, False):
-            r = measure(root, args.latency, args.jumps, args.pause, nodelay)
+        for label, nodelay, prefetch in (("TCP_NODELAY", True, False), ("as is (+Nagle)", False, False),
+                                         ("NODELAY+prefetch", True, True)):
+            r = measure(root, args.latency, args.jumps, args.pause, nodelay, prefetch)
             f = r["files"]
-            print(f"{name:14s} {'TCP_NODELAY' if nodelay else 'as is (+Nagle)':17s} "
+            print(f"{name:14s} {label:17s} "
                   f"{f['data/']:>4d}/{f['videos/']:>3d}/{f['meta/']:>3d}   {r['open']:5.2f}s {r['first']:8.2f}s "
                   f"{r['first_requests']:4d} {r['p50'] * 1000:6.0f}ms {r['p95'] * 1000:6.0f}ms "
                   f"{r['max'] * 1000:4.0f}ms {r['requests']:5.1f} (<={r['requests_max']})", flush=True)
