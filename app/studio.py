@@ -348,15 +348,14 @@ def _shapes(cfg: SessionConfig, rig) -> tuple[list[str], dict]:
 
 
 def _check_fits(writer, cfg: SessionConfig, rig) -> None:
-    from app.dataset.features import make_features
+    """Refuse, before anything is recorded, a take that could never be committed to this dataset."""
+    from app.dataset.features import describe_mismatch, make_features
 
     if writer.fps != cfg.fps:
         raise StudioError(f"the dataset is recorded at {writer.fps} fps, not {cfg.fps}")
-    features = make_features(*_shapes(cfg, rig))
-    have = {k: v.get("shape") for k, v in writer.features.items() if k in features}
-    want = {k: v.get("shape") for k, v in features.items()}
-    if have != want:
-        raise StudioError(f"the cameras/joints chosen {sorted(want)} differ from the dataset's {sorted(have)}")
+    difference = describe_mismatch(writer.features, make_features(*_shapes(cfg, rig)))
+    if difference:
+        raise StudioError(f"this rig's takes do not fit the dataset: {difference}")
 
 
 def _video_for(cfg: SessionConfig, root: Path):

@@ -1,8 +1,8 @@
 """`teleop-studio record`: record episodes with no window and return when the dataset is committed.
 
 Flags are named like lerobot-record's where they mean the same (episodes, episode/reset time, task,
-fps, resume, video encoding batch size). Ctrl-C ends the session: takes already recorded are kept
-and encoded before the command returns; a second Ctrl-C leaves the rest for the next --resume.
+fps, resume, video encoding batch size). Ctrl-C (or SIGTERM) ends the session: takes already recorded
+are kept and encoded before the command returns; a second one leaves the rest for the next --resume.
 """
 
 from __future__ import annotations
@@ -51,7 +51,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="discard takes interrupted by a crash instead of keeping them up to their last frame")
     p.add_argument("--push-to-hub", action="store_true",
                    help="push the dataset to the Hub as --repo-id once it is committed (see `teleop-studio push`)")
-    p.add_argument("--private", action="store_true", help="with --push-to-hub: create the repo as private")
+    from app.commands.push import add_hub_flags
+
+    add_hub_flags(p)  # --private / --public with --push-to-hub; neither: the owner's default visibility
 
 
 def _fail(msg: str) -> int:
@@ -129,6 +131,9 @@ def _record(args, cfg) -> int:
             print(f"{'WARNING' if event == 'disk_low' else 'DISK FULL'}: {data.message()}", flush=True)
         elif event == "error":
             print(f"ERROR: {data}", flush=True)
+            if str(data).startswith("not enough disk space") and session.state != State.RECORDING:
+                result["disk"] = True  # no take can start: end the session, encode what was kept
+                QTimer.singleShot(0, lambda: studio.command("end"))
         elif event == "session_committed":
             result["done"] = data
             QTimer.singleShot(0, app.quit)
@@ -139,12 +144,19 @@ def _record(args, cfg) -> int:
     def on_sigint(*_):
         interrupts["n"] += 1
         if interrupts["n"] == 1:
-            print("ending the session (Ctrl-C again to stop without waiting for encoding)", flush=True)
+            print("ending the session (Ctrl-C again to stop without waiting for encoding; the rest is "
+                  "encoded by the next --resume)", flush=True)
             QTimer.singleShot(0, lambda: studio.command("end"))
         else:
             QTimer.singleShot(0, app.quit)
 
+    status = session.guard.status()
+    if status.full:  # refuse before the first take rather than wait for space that never comes
+        studio.shutdown(5.0)
+        rig.stop()
+        return _fail(f"not enough disk space to record: {status.message()}; free some space and run again")
     old = signal.signal(signal.SIGINT, on_sigint)
+    old_term = signal.signal(signal.SIGTERM, on_sigint)  # a service stop ends the session like Ctrl-C
     timer = QTimer()
     timer.timeout.connect(studio.poll)
     timer.start(50)
@@ -155,6 +167,7 @@ def _record(args, cfg) -> int:
         app.exec()
     finally:
         signal.signal(signal.SIGINT, old)
+        signal.signal(signal.SIGTERM, old_term)
         timer.stop()
         committed = writer.total_episodes
         studio.shutdown(5.0)  # stops the workers, releases the dataset (what is left: next --resume)
@@ -165,9 +178,9 @@ def _record(args, cfg) -> int:
           flush=True)
     if session.last_error:
         print(f"last error: {session.last_error}", file=sys.stderr)
-    code = 1 if failed or "done" not in result else 0
+    code = 1 if failed or "done" not in result or "disk" in result else 0
     if code == 0 and getattr(args, "push_to_hub", False):
-        from app.commands.push import push_dataset
+        from app.commands.push import push_dataset, visibility
 
-        code = push_dataset(cfg.root, cfg.repo_id, private=args.private)
+        code = push_dataset(cfg.root, cfg.repo_id, private=visibility(args))
     return code

@@ -101,6 +101,8 @@ def _run(conn, spool_path: str, key: str, out_path: str, settings: VideoSettings
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent as a message
         known = isinstance(exc, (DatasetError, OSError, ValueError))
         err = exc if known else RuntimeError(f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, OSError) and not isinstance(exc, DatasetError):  # plain, so it pickles and the
+            err = OSError(exc.errno, exc.strerror or str(exc), exc.filename)  # errno (ENOSPC) survives
         try:
             conn.send(("error", err))
         except Exception:

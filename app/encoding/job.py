@@ -169,6 +169,12 @@ def _size(path: Path) -> int:
         return 0
 
 
+def is_transient(exc: BaseException) -> bool:
+    """A failure that may go away by itself (disk full, quota, an I/O error): retried automatically."""
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EAGAIN,
+                                                      errno.ENOMEM, errno.EBUSY)
+
+
 def describe_error(exc: BaseException) -> str:
     """One line for the failed row: what went wrong, in the operator's words."""
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:

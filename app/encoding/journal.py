@@ -44,6 +44,7 @@ class Entry:
     episode_index: int | None = None
     codec: str = ""
     output_bytes: int = 0
+    retry_at: float = 0.0  # failed for a cause that may go away (disk full, I/O error): tried again then
 
     @property
     def video_seconds(self) -> float:

@@ -15,6 +15,7 @@ change; they must only take note and return (the Qt side turns them into one que
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 from collections import deque
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 JOURNAL_NAME = "queue.json"
 CANCELLED_MSG = "Cancelled by the operator; the take is kept, Retry encodes it."
 PROGRESS_NOTIFY_S = 0.1  # at most ten progress notifications per second per entry
+RETRY_FIRST_S, RETRY_MAX_S = 10.0, 300.0  # back-off of automatic retries after a disk or I/O error
+RETRY_NOTE = " - tried again automatically once there is room"
 
 
 class EncodeQueue:
@@ -57,6 +60,8 @@ class EncodeQueue:
         self._throttled = False
         self._closed = False
         self._speed: float | None = None  # frames/s of the last encodes (moving average)
+        self.retry_first_s = RETRY_FIRST_S
+        self.free_bytes: Callable[[], int] = lambda: shutil.disk_usage(self.root).free  # replaceable in tests
         self._journal = Journal.load(Path(STUDIO_DIR) / JOURNAL_NAME, root=self.root)
         self._recover(adopt_spools)
 
@@ -74,6 +79,9 @@ class EncodeQueue:
                     self._journal.set_state(e.id, FAILED,
                                             error="The take's spool folder is missing; nothing to encode.")
             elif e.state == PENDING:
+                self._released.add(e.id)
+            elif e.state == FAILED:  # reopening (e.g. --resume) tries again every take still on disk
+                self._journal.set_state(e.id, PENDING, error="", retry_at=0.0)
                 self._released.add(e.id)
         # Stopped takes missing from the journal are normally resubmitted by app.recording.recovery,
         # which also decides about interrupted ones; adopt_spools does it here for scripts without it.
@@ -191,7 +199,7 @@ class EncodeQueue:
             failed = [e.id for e in self._journal.entries.values()
                       if e.state == FAILED and (ids is None or e.id in ids)]
             for i in failed:
-                self._journal.set_state(i, PENDING, error="")
+                self._journal.set_state(i, PENDING, error="", retry_at=0.0)
                 self._released.add(i)
             if failed:
                 self._changed(None)
@@ -263,6 +271,7 @@ class EncodeQueue:
             while True:
                 if self._closed:
                     return None
+                wake = self._revive_transient()
                 ready = self._runnable()
                 if ready:
                     e = ready[0]
@@ -274,10 +283,32 @@ class EncodeQueue:
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     return None
-                self._cond.wait(left)
+                self._cond.wait(left if wake is None else min(wake, left if left is not None else wake))
         self._persist()
         self._notify(e.id)
         return e
+
+    def _revive_transient(self) -> float | None:
+        """Lock held. Takes that failed on a full disk or an I/O error go back to pending once their
+        back-off is over and the disk has room again; returns the seconds until the next is due."""
+        now, wake, revived = time.time(), None, False
+        for e in self._journal.entries.values():
+            if e.state != FAILED or not e.retry_at:
+                continue
+            if e.retry_at <= now and self.free_bytes() < _room_for(e):  # still full: wait again
+                e.retry_at = now + self._backoff(e)
+            if e.retry_at > now:
+                wake = min(wake if wake is not None else 1e9, e.retry_at - now)
+                continue
+            self._journal.set_state(e.id, PENDING, error="", retry_at=0.0)
+            self._released.add(e.id)
+            revived = True
+        if revived:
+            self._changed(None)
+        return wake
+
+    def _backoff(self, e: Entry) -> float:
+        return min(RETRY_MAX_S, self.retry_first_s * 2 ** max(0, e.attempts - 1))
 
     def run(self, entry: Entry) -> None:
         """Encode a claimed entry (stage 1), then hand it to the commit stage (`claim_commit`)."""
@@ -366,6 +397,11 @@ class EncodeQueue:
             msg = job.describe_error(exc)
             log.warning("encoding %s failed: %s", entry_id, msg, exc_info=not isinstance(exc, job.JobError))
             outcome = dict(state=FAILED, error=msg, finished=time.time())
+            if job.is_transient(exc):
+                with self._cond:
+                    e = self._journal.entries.get(entry_id)
+                    outcome["retry_at"] = time.time() + (self._backoff(e) if e else self.retry_first_s)
+                outcome["error"] = msg + RETRY_NOTE
         with self._cond:
             self._cancel.pop(entry_id, None)
             self._live.pop(entry_id, None)
@@ -421,6 +457,11 @@ class EncodeQueue:
     @property
     def closed(self) -> bool:
         return self._closed
+
+
+def _room_for(e: Entry) -> int:
+    """Free bytes an encode of this take needs, generously: its videos are far smaller than that."""
+    return 64 * 1024 * 1024 + e.length * max(1, len(e.cameras)) * 64 * 1024
 
 
 def _entry_for(spool) -> Entry:
