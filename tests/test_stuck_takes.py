@@ -160,3 +160,44 @@ def test_sigterm_ends_record_like_ctrl_c(tmp_path):
     assert p.returncode == 0, (out, err)
     assert "ending the session" in out and "1 episode(s) committed" in out, out
     assert DatasetReader(root).info["total_episodes"] == 1 and scan_spools(root) == []
+
+
+def test_retry_failed_in_the_queue_panel_commits_a_take_the_full_disk_failed(qtbot, tmp_path, disk_fault):
+    from PySide6.QtCore import Qt
+
+    from app.encoding.workers import EncodeWorkers
+    from widgets.encode_panel import EncodePanel
+
+    root = tmp_path / "ds"
+    w = make_dataset(root)
+    q = EncodeQueue(root, w, settings=X264)
+    q.retry_first_s = 3600.0  # no automatic retry within this test: only the button
+    workers = EncodeWorkers(q)
+    workers.start()
+    panel = EncodePanel(q)
+    qtbot.addWidget(panel)
+    take = record_take(root, 5)
+    try:
+        q.submit(take)
+        qtbot.waitUntil(lambda: q.row(take.id).state == FAILED, timeout=20000)
+        disk_fault["full"] = False
+        qtbot.mouseClick(panel.retry_btn, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: q.row(take.id).state == DONE, timeout=20000)
+        assert w.total_episodes == 1 and not take.path.exists()
+    finally:
+        q.close()
+        workers.stop()
+        w.close()
+
+
+def test_record_visibility_flags_default_to_the_owners_choice():
+    from app.cli import build_parser
+    from app.commands.push import visibility
+
+    base = ["record", "--root", "x", "--repo-id", "u/d", "--task", "t", "--push-to-hub"]
+    parse = build_parser().parse_args
+    assert visibility(parse(base)) is None  # neither flag: the user's or organisation's default, not public
+    assert visibility(parse(base + ["--private"])) is True
+    assert visibility(parse(base + ["--public"])) is False
+    with pytest.raises(SystemExit):
+        parse(base + ["--private", "--public"])
