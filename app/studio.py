@@ -264,6 +264,7 @@ class Studio:
             queue = EncodeQueue(root, writer, batch_size=cfg.video_encoding_batch_size if cfg else 1,
                                 settings=writer.video)
             report = recover(root, queue, writer.committed_sources(), decide)
+            report.retried = list(queue.retried)
         except (JournalError, OSError, UnsafePath) as exc:
             writer.close()
             raise StudioError(str(exc)) from exc

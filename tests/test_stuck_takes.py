@@ -86,6 +86,7 @@ def test_reopening_the_dataset_retries_failed_takes_still_on_disk(tmp_path, disk
     w = DatasetWriter.open(root)  # what `record --resume` and the window do
     q = EncodeQueue(root, w, settings=X264)
     assert q.counts()[PENDING] == 2
+    assert sorted(q.retried) == sorted(t.id for t in takes)  # reported as a recovery line
     q.process_all()
     assert q.counts()[DONE] == 2 and w.total_episodes == 2 and scan_spools(root) == []
     q.close()
@@ -201,3 +202,32 @@ def test_record_visibility_flags_default_to_the_owners_choice():
     assert visibility(parse(base + ["--public"])) is False
     with pytest.raises(SystemExit):
         parse(base + ["--private", "--public"])
+
+
+def test_the_window_refuses_a_session_whose_cameras_do_not_fit_before_recording(qapp, tmp_path):
+    from app.recording.config import SessionConfig
+    from app.rig.rig import build_sim_rig
+    from app.studio import Studio, StudioError
+    from tests.test_studio_model import run_until
+
+    def config(root, **kw):
+        return SessionConfig(root=root, repo_id="lab/fit", task="pick", episodes=1, episode_time_s=0.3,
+                             reset_time_s=0, **kw)
+
+    root = tmp_path / "ds"
+    two = build_sim_rig(n_cameras=2, width=64, height=48, fps=30)
+    two.start()
+    studio = Studio(two)
+    studio.open_session(config(root))
+    studio.command("start")
+    assert run_until(studio, lambda: studio.current.writer.total_episodes == 1)
+    studio.shutdown()
+    two.stop()
+    one = build_sim_rig(n_cameras=1, width=64, height=48, fps=30)  # the window's session start, one camera
+    studio = Studio(one)
+    with pytest.raises(StudioError) as err:
+        studio.open_session(config(root, resume=True))
+    msg = str(err.value)
+    assert "do not fit the dataset" in msg and "is in the dataset but not chosen for this take" in msg, msg
+    assert studio.session is None and scan_spools(root) == [] and not studio.datasets
+    studio.shutdown()

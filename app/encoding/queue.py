@@ -56,6 +56,7 @@ class EncodeQueue:
         self._live: dict[str, Live] = {}
         self._cancel: dict[str, str] = {}  # id -> "cancel" | "shutdown"
         self._commits: deque = deque()  # (id, job.Encoded) waiting for the commit stage
+        self.retried: list[str] = []  # failed takes still on disk, queued again at opening
         self._paused = False
         self._throttled = False
         self._closed = False
@@ -83,6 +84,7 @@ class EncodeQueue:
             elif e.state == FAILED:  # reopening (e.g. --resume) tries again every take still on disk
                 self._journal.set_state(e.id, PENDING, error="", retry_at=0.0)
                 self._released.add(e.id)
+                self.retried.append(e.id)
         # Stopped takes missing from the journal are normally resubmitted by app.recording.recovery,
         # which also decides about interrupted ones; adopt_spools does it here for scripts without it.
         if adopt:
@@ -295,7 +297,7 @@ class EncodeQueue:
         for e in self._journal.entries.values():
             if e.state != FAILED or not e.retry_at:
                 continue
-            if e.retry_at <= now and self.free_bytes() < _room_for(e):  # still full: wait again
+            if e.retry_at <= now and self._free() < _room_for(e):  # still full: wait again
                 e.retry_at = now + self._backoff(e)
             if e.retry_at > now:
                 wake = min(wake if wake is not None else 1e9, e.retry_at - now)
@@ -306,6 +308,12 @@ class EncodeQueue:
         if revived:
             self._changed(None)
         return wake
+
+    def _free(self) -> int:
+        try:
+            return self.free_bytes()
+        except OSError:
+            return 0
 
     def _backoff(self, e: Entry) -> float:
         return min(RETRY_MAX_S, self.retry_first_s * 2 ** max(0, e.attempts - 1))

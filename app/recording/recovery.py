@@ -22,10 +22,12 @@ class RecoveryReport:
     recovered: list[str] = field(default_factory=list)  # interrupted takes kept (cut)
     discarded: list[str] = field(default_factory=list)
     already_committed: list[str] = field(default_factory=list)
+    retried: list[str] = field(default_factory=list)  # failed to encode last time, still on disk: queued again
 
     @property
     def empty(self) -> bool:
-        return not (self.resubmitted or self.recovered or self.discarded or self.already_committed)
+        return not (self.resubmitted or self.recovered or self.discarded or self.already_committed
+                    or self.retried)
 
     def lines(self) -> list[str]:
         out = []
@@ -35,6 +37,8 @@ class RecoveryReport:
             out.append(f"{len(self.recovered)} interrupted take(s) recovered up to their last complete frame")
         if self.discarded:
             out.append(f"{len(self.discarded)} interrupted take(s) discarded")
+        if self.retried:
+            out.append(f"{len(self.retried)} take(s) that failed to encode last time queued again")
         if self.already_committed:
             out.append(f"{len(self.already_committed)} already-committed spool(s) cleaned up")
         return out
