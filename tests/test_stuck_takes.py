@@ -225,9 +225,12 @@ def test_the_window_refuses_a_session_whose_cameras_do_not_fit_before_recording(
     two.stop()
     one = build_sim_rig(n_cameras=1, width=64, height=48, fps=30)  # the window's session start, one camera
     studio = Studio(one)
-    with pytest.raises(StudioError) as err:
-        studio.open_session(config(root, resume=True))
-    msg = str(err.value)
-    assert "do not fit the dataset" in msg and "is in the dataset but not chosen for this take" in msg, msg
-    assert studio.session is None and scan_spools(root) == [] and not studio.datasets
-    studio.shutdown()
+    try:
+        with pytest.raises(StudioError) as err:
+            studio.open_session(config(root, resume=True))
+        msg = str(err.value)
+        assert "do not fit the dataset" in msg and "is in the dataset but not chosen for this take" in msg, msg
+        assert studio.session is None and scan_spools(root) == [] and not studio.datasets
+    finally:
+        studio.shutdown()
+        one.stop()
