@@ -196,6 +196,8 @@ class HubFileSystem(AbstractFileSystem):
         todo = [(rel, head_range(rel, size, block)) for rel, size in sorted(self.manifest.files.items())
                 if (rel.startswith("data/") and rel.endswith(".parquet"))
                 or (rel.startswith("videos/") and rel.endswith(".mp4"))][:WARM_FILES]
+        if self.manifest.offline:
+            todo = []                       # the Hub is not reachable: only what is cached shows
 
         def run():
             for i in range(0, len(todo), batch):
