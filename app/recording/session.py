@@ -271,6 +271,9 @@ class Session:
         status = self.guard.status()
         if status.full:
             self.last_error = f"not enough disk space to record: {status.message()}"
+            if self.state == State.RESET:  # wait for Start once there is room, not retry every tick
+                self.state = State.IDLE
+                self._emit("state", self.state)
             self._emit("error", self.last_error)
             return
         take = TakeRecorder(self.config.root, self.task, self.config.fps, self.cameras,
