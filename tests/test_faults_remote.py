@@ -41,12 +41,16 @@ def stream_failure(hub, tmp_path, repo=REPO) -> str:  # noqa: F811
     while len(client_threads()) > threads and time.monotonic() < end:
         time.sleep(0.05)
     assert len(client_threads()) <= threads, [t.name for t in client_threads()]
+    from app.hub.http_range import FETCHERS
+    assert sum(t.name.startswith("hub-fetch") for t in threading.enumerate()) <= FETCHERS
     return msg.lower()
 
 
 def client_threads() -> list[threading.Thread]:
-    """Threads of ours (prefetch, workers), not the stand-in server's per-connection handlers."""
-    return [t for t in threading.enumerate() if "process_request_thread" not in t.name and t.name != "hub-stand-in"]
+    """Threads of ours (prefetch, workers), not the stand-in server's per-connection handlers, nor the
+    process-wide fetch pool (fixed size, started by the first remote read; bounded separately)."""
+    return [t for t in threading.enumerate() if "process_request_thread" not in t.name
+            and t.name != "hub-stand-in" and not t.name.startswith("hub-fetch")]
 
 
 def outside_cache(tmp_path) -> list:
