@@ -234,3 +234,38 @@ def test_the_window_refuses_a_session_whose_cameras_do_not_fit_before_recording(
     finally:
         studio.shutdown()
         one.stop()
+
+
+def test_a_really_full_disk_fails_the_encode_and_the_take_commits_once_the_ballast_is_gone(tmp_path):
+    """The same on a real small file system filled by another program (needs root to mount tmpfs)."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small file system here (the fault-hook tests above cover the logic)")
+    try:
+        root = mnt / "ds"
+        w = make_dataset(root)
+        take = record_take(root, 6)
+        q = EncodeQueue(root, w, settings=X264)
+        q.retry_first_s = 0.1
+        q.submit(take)
+        ballast = mnt / "ballast.bin"
+        with open(ballast, "wb") as f:
+            with pytest.raises(OSError) as full:
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+        assert full.value.errno == errno.ENOSPC
+        q.process_all()  # the journal cannot be saved either: the queue goes on from memory
+        assert q.row(take.id).state == FAILED and "Disk full" in q._journal.entries[take.id].error
+        ballast.unlink()
+        deadline = time.monotonic() + 20
+        while q.row(take.id).state != DONE and time.monotonic() < deadline:
+            time.sleep(0.05)
+            q.process_all()
+        assert q.row(take.id).state == DONE and w.total_episodes == 1 and not take.path.exists()
+        q.close()
+        w.close()
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)

@@ -132,8 +132,8 @@ def _record(args, cfg) -> int:
         elif event == "error":
             print(f"ERROR: {data}", flush=True)
             if str(data).startswith("not enough disk space") and session.state != State.RECORDING:
-                result["disk"] = True  # no take can start: end the session, encode what was kept
-                QTimer.singleShot(0, lambda: studio.command("end"))
+                result["disk"] = True  # no take can start: the clock below ends the session
+                # (this may run on the teleop thread, which has no event loop for a QTimer)
         elif event == "session_committed":
             result["done"] = data
             QTimer.singleShot(0, app.quit)
@@ -158,6 +158,7 @@ def _record(args, cfg) -> int:
     old = signal.signal(signal.SIGINT, on_sigint)
     old_term = signal.signal(signal.SIGTERM, on_sigint)  # a service stop ends the session like Ctrl-C
     timer = QTimer()
+    timer.timeout.connect(lambda: "disk" in result and studio.command("end"))  # ignored once ended
     timer.timeout.connect(studio.poll)
     timer.start(50)
     rig.start()

@@ -23,6 +23,7 @@ reaches every live child within POLL_S.
 
 from __future__ import annotations
 
+import errno
 import multiprocessing as mp
 import os
 import sys
@@ -101,14 +102,29 @@ def _run(conn, spool_path: str, key: str, out_path: str, settings: VideoSettings
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent as a message
         known = isinstance(exc, (DatasetError, OSError, ValueError))
         err = exc if known else RuntimeError(f"{type(exc).__name__}: {exc}")
-        if isinstance(exc, OSError) and not isinstance(exc, DatasetError):  # plain, so it pickles and the
-            err = OSError(exc.errno, exc.strerror or str(exc), exc.filename)  # errno (ENOSPC) survives
+        cause = exc if isinstance(exc, OSError) else transient_cause(exc)
+        if cause is not None:  # a plain OSError pickles, and its errno (ENOSPC) tells the queue to retry
+            err = OSError(cause.errno, cause.strerror or str(cause), cause.filename)
         try:
             conn.send(("error", err))
         except Exception:
             pass
     finally:
         conn.close()
+
+
+TRANSIENT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EAGAIN, errno.ENOMEM, errno.EBUSY)
+
+
+def transient_cause(exc: BaseException | None) -> OSError | None:
+    """The OSError behind `exc` (itself, or what it was raised from, e.g. the encoder's DatasetError
+    around a full disk) when it may go away by itself: disk full, quota, an I/O error."""
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS:
+            return exc
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
 
 
 class Camera:

@@ -19,7 +19,7 @@ from typing import Callable
 from app.dataset.errors import DatasetError
 from app.durable import UnsafePath, confined
 from app.dataset.writer import Episode
-from app.encoding.child import Camera, encode_take
+from app.encoding.child import Camera, encode_take, transient_cause
 from app.recording.spool import SPOOL_DIR, Spool, SpoolError
 
 SEGMENT_SUFFIX = ".mp4"
@@ -170,14 +170,16 @@ def _size(path: Path) -> int:
 
 
 def is_transient(exc: BaseException) -> bool:
-    """A failure that may go away by itself (disk full, quota, an I/O error): retried automatically."""
-    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EAGAIN,
-                                                      errno.ENOMEM, errno.EBUSY)
+    """Retried automatically by the queue once the cause is gone."""
+    return transient_cause(exc) is not None
 
 
 def describe_error(exc: BaseException) -> str:
     """One line for the failed row: what went wrong, in the operator's words."""
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+    cause = transient_cause(exc)
+    if cause is not None and cause.errno in (errno.ENOSPC, errno.EDQUOT):
+        exc = cause
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return f"Disk full while encoding: {exc.filename or ''} (free space and Retry; the take is kept)"
     if isinstance(exc, (JobError, DatasetError)):
         return str(exc)

@@ -126,7 +126,11 @@ class EncodeQueue:
                 if self._saved_generation == self._generation:
                     return
                 generation, snapshot = self._generation, self._journal.snapshot()
-            self._journal.write(snapshot)
+            try:
+                self._journal.write(snapshot)
+            except OSError as exc:  # a full disk must not stop the queue: the next change writes it again
+                log.warning("encode queue journal not saved (%s); kept in memory, saved at the next change", exc)
+                return
             self._saved_generation = generation
 
     # ----- the sink the recording session feeds -----------------------------------------------------
@@ -468,8 +472,9 @@ class EncodeQueue:
 
 
 def _room_for(e: Entry) -> int:
-    """Free bytes an encode of this take needs, generously: its videos are far smaller than that."""
-    return 64 * 1024 * 1024 + e.length * max(1, len(e.cameras)) * 64 * 1024
+    """Free bytes an encode of this take needs, generously (encoded frames of a 640x480 camera are a
+    few kB; the rows and the commit's metadata fit in the fixed part)."""
+    return 4 * 1024 * 1024 + e.length * max(1, len(e.cameras)) * 16 * 1024
 
 
 def _entry_for(spool) -> Entry:
