@@ -54,7 +54,7 @@ def test_a_take_that_failed_on_a_full_disk_is_committed_once_there_is_room(tmp_p
     q.process_all()
     row = q.row(take.id)
     assert row.state == FAILED and "Disk full" in q._journal.entries[take.id].error
-    assert "automatically" in q._journal.entries[take.id].error
+    assert "by itself" in q._journal.entries[take.id].error
     assert take.path.is_dir() and w.total_episodes == 0
     disk_fault["full"] = False  # the other program's file is gone, but the disk still reports no room
     time.sleep(0.3)

@@ -180,7 +180,7 @@ def describe_error(exc: BaseException) -> str:
     if cause is not None and cause.errno in (errno.ENOSPC, errno.EDQUOT):
         exc = cause
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"Disk full while encoding: {exc.filename or ''} (free space and Retry; the take is kept)"
+        return f"Disk full while encoding: {exc.filename or ''} (the take is kept; it is encoded again by itself once there is room, or press Retry)"
     if isinstance(exc, (JobError, DatasetError)):
         return str(exc)
     if isinstance(exc, SpoolError):

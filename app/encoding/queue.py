@@ -32,7 +32,7 @@ JOURNAL_NAME = "queue.json"
 CANCELLED_MSG = "Cancelled by the operator; the take is kept, Retry encodes it."
 PROGRESS_NOTIFY_S = 0.1  # at most ten progress notifications per second per entry
 RETRY_FIRST_S, RETRY_MAX_S = 10.0, 300.0  # back-off of automatic retries after a disk or I/O error
-RETRY_NOTE = " - tried again automatically once there is room"
+RETRY_NOTE = " (the take is kept and tried again by itself)"
 
 
 class EncodeQueue:
@@ -413,7 +413,7 @@ class EncodeQueue:
                 with self._cond:
                     e = self._journal.entries.get(entry_id)
                     outcome["retry_at"] = time.time() + (self._backoff(e) if e else self.retry_first_s)
-                outcome["error"] = msg + RETRY_NOTE
+                outcome["error"] = msg if "by itself" in msg else msg + RETRY_NOTE
         with self._cond:
             self._cancel.pop(entry_id, None)
             self._live.pop(entry_id, None)
