@@ -269,3 +269,25 @@ def test_a_really_full_disk_fails_the_encode_and_the_take_commits_once_the_balla
         w.close()
     finally:
         subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def test_a_second_sigterm_leaves_the_rest_for_resume(tmp_path):
+    root = tmp_path / "ds"
+    p = subprocess.Popen(record_cmd(root, "--episodes", "3", "--episode-time-s", "30", "--reset-time-s", "0"),
+                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    for line in p.stdout:
+        if "recording episode 1" in line:
+            break
+    time.sleep(1.0)
+    p.send_signal(signal.SIGTERM)
+    for line in p.stdout:
+        if "ending the session" in line:
+            break
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode in (0, 1), (p.returncode, out, err)  # ended by the studio, not killed by the signal
+    assert "Traceback" not in err and "committed" in out, (out, err)
+    r = run(root, "--resume", "--episodes", "1", "--episode-time-s", "0.4", "--reset-time-s", "0")
+    assert r.returncode == 0, r.stderr
+    assert DatasetReader(root).info["total_episodes"] == 2 and scan_spools(root) == []
