@@ -54,6 +54,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from app.commands.push import add_hub_flags
 
     add_hub_flags(p)  # --private / --public with --push-to-hub; neither: the owner's default visibility
+    from app.commands.lerobot_flags import add_lerobot_flags
+
+    add_lerobot_flags(p)  # lerobot-record's --robot.*, --teleop.*, --dataset.* names
 
 
 def _fail(msg: str) -> int:
@@ -76,6 +79,11 @@ def session_config(args, resume: bool | None):
 
 
 def run(args) -> int:
+    from app.commands.lerobot_flags import finish_args
+
+    problem = finish_args(args)  # --repo-id/--task under either name; lerobot's default root
+    if problem:
+        return _fail(problem)
     cfg, problem = session_config(args, resume=args.resume)
     if problem:
         return _fail(problem)
@@ -95,7 +103,13 @@ def _record(args, cfg) -> int:
     app = QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
     kw = dict(n_cameras=args.cameras, width=args.width, height=args.height, fps=cfg.fps)
     sim, bimanual = getattr(args, "sim", False), getattr(args, "bimanual", False)
-    rig = build_sim_rig(**kw) if sim and not bimanual else detect_rig(force_sim=sim, bimanual=bimanual, **kw)
+    from app.commands.lerobot_flags import RigFlagError, rig_from_args, uses_lerobot_rig
+
+    try:  # --robot.port/--teleop.port/--robot.cameras: every device checked before anything is written
+        rig = rig_from_args(args) if uses_lerobot_rig(args) else (
+            build_sim_rig(**kw) if sim and not bimanual else detect_rig(force_sim=sim, bimanual=bimanual, **kw))
+    except RigFlagError as exc:
+        return _fail(str(exc))
     studio = Studio(rig)
     # a new dataset gets --vcodec; an existing one keeps encoding as it was encoded
     video = None if has_dataset and args.vcodec == "libsvtav1" else VideoSettings(codec=args.vcodec)
