@@ -139,3 +139,14 @@ def test_a_journal_reached_through_a_link_is_refused_and_left_alone(tmp_path):
         EncodeQueue(root, w, settings=X264)
     assert listing(outside) == before  # not renamed to queue.broken-*.json outside
     w.close()
+
+
+def test_a_new_take_is_never_written_through_a_linked_studio_folder(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    root = tmp_path / "ds"
+    root.mkdir()
+    os.symlink(outside, root / ".studio", target_is_directory=True)
+    with pytest.raises(UnsafePath):
+        record_take(root, 2)
+    assert listing(outside) == {}

@@ -25,7 +25,9 @@ def test_rerecord_exit_early_trim_trash_undo(qtbot, tmp_path):
         s = studio.session
         press(qtbot, window, Qt.Key.Key_Space)
         qtbot.waitUntil(lambda: studio.state == State.RESET, timeout=10000)
-        assert "Reset the scene" in panel.state_label.text() and panel.buttons["rerecord"].isEnabled()
+        # the view follows the model's state change through a queued signal: wait for it on a loaded machine
+        qtbot.waitUntil(lambda: "Reset the scene" in panel.state_label.text(), timeout=5000)
+        assert panel.buttons["rerecord"].isEnabled()
         press(qtbot, window, Qt.Key.Key_Left)  # re-record the take just finished
         assert s.kept == 0
         qtbot.waitUntil(lambda: "discarded" in panel.health_label.text(), timeout=2000)

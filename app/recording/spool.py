@@ -71,7 +71,8 @@ class SpoolWriter:
     def __init__(self, dataset_root: Path | str, task: str, fps: int, cameras: dict[str, tuple[int, int]],
                  spool_id: str | None = None, extra: dict | None = None, joints: int = 6):
         self.id = spool_id or new_spool_id()
-        self.path = spool_root(dataset_root) / self.id
+        # refused (UnsafePath) if .studio or its spool folder is a link: frames go into the dataset only
+        self.path = confined(dataset_root, SPOOL_DIR / self.id)
         self.path.mkdir(parents=True, exist_ok=False)
         self.cameras = {k: (int(h), int(w)) for k, (h, w) in cameras.items()}
         self.fps, self.task = int(fps), task
