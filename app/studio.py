@@ -125,6 +125,7 @@ class Studio:
             "skip_reset": state == State.RESET,
             "end": s is not None and state != State.DONE,
             "trim": held, "trash": held,
+            "replay": state not in (State.RECORDING, State.RESET),  # the leader drives the follower then
         }.get(action, False)
 
     def pending(self) -> Pending:

@@ -40,6 +40,11 @@ RECENT_KEY, CACHE_MB_KEY, ENDPOINT_KEY = "browser/recent", "hub/cache_mb", "hub/
 
 def create_panel(ctx) -> QWidget:
     panel = BrowserPanel(ctx.settings, tasks=ctx.tasks)  # the window's runner: shut down with it
+    if getattr(ctx, "rig", None) is not None:  # Replay on the window's rig (widgets/replay_control.py)
+        from widgets.replay_control import ReplayControl
+
+        panel.replay = ReplayControl(ctx, panel)
+        panel.right_layout.addWidget(panel.replay)
     window = getattr(ctx, "window", None)
     if window is not None and getattr(window, "view_menu", None) is not None:
         action = QAction("Re&view layout (Datasets fill the window)", window)
@@ -159,7 +164,7 @@ class BrowserPanel(ReviewActions, QWidget):
         v.addLayout(filters)
         v.addWidget(self.table, 3)
         right = QWidget()
-        rv = QVBoxLayout(right)
+        rv = self.right_layout = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
         rv.addWidget(self.viewer, 1)
         rv.addWidget(self.review_bar)
@@ -347,6 +352,8 @@ class BrowserPanel(ReviewActions, QWidget):
 
     def shutdown(self) -> None:
         """Window closing: stop the background reads first, then release the dataset."""
+        if getattr(self, "replay", None) is not None:
+            self.replay.shutdown()
         self.tasks.shutdown()
         if self.reader is not None:
             self.reader.close()
