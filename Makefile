@@ -81,6 +81,7 @@ bench: $(VENV)/.installed
 
 screenshots: debs-run $(VENV)/.installed
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python -m widgets.screenshots resources/screenshots
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python -m widgets.screenshots resources/screenshots --bimanual
 
 # The push, remote and range tests on the oldest huggingface_hub pyproject allows and on the newest PyPI
 # serves (each pip-installed into its own folder under ~/.cache/teleop-studio/hub-floor; ~4 min).

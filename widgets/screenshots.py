@@ -2,7 +2,9 @@
 
 Run it under Xvfb for real window decorations and fonts:
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python -m widgets.screenshots resources/screenshots
-Other features add a shot by appending (file name, function(window) -> QWidget to grab) to SHOTS.
+Other features add a shot by appending (file name, function(window) -> QWidget to grab) to SHOTS;
+the scenes beyond the main window are in widgets/screenshot_scenes.py. `make screenshots` runs it twice,
+the second time with --bimanual (bimanual.png).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Callable
 
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
+
+from widgets import screenshot_scenes as scenes
 
 
 def _main_window(window) -> QWidget:
@@ -66,7 +70,11 @@ def _bimanual(window) -> QWidget:
 
 
 SHOTS: list[tuple[str, Callable]] = [("main_window.png", _main_window), ("about.png", _about),
-                                     ("recording.png", _recording)]
+                                     ("recording.png", _recording), ("encode_panel.png", scenes.encode_panel),
+                                     ("rig_setup.png", scenes.rig_setup),
+                                     ("calibration_wizard.png", scenes.calibration_wizard),
+                                     ("push_panel.png", scenes.push_panel),
+                                     ("browser.png", scenes.browser)]  # last: it fills the window with Datasets
 
 
 def settle(seconds: float) -> None:
@@ -124,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"could not write {path}", file=sys.stderr)
                 return 1
             print(f"{path}  {pixmap.width()}x{pixmap.height()}")
+            cleanup = getattr(window, "_screenshot_cleanup", None)
+            if cleanup is not None:  # a scene's own dialog, queue or simulated bus
+                window._screenshot_cleanup = None
+                cleanup()
         window.quit_confirmed = True  # a shot may leave a session open: no quit prompt
         window.close()
     finally:
