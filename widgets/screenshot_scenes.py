@@ -142,7 +142,8 @@ def encode_panel(window) -> QWidget:
             break
     panel.refresh()
     settle(0.3)
-    window._screenshot_cleanup = lambda: (workers.stop(), panel.set_queue(None), panel.close())
+    window._screenshot_cleanup = lambda: (workers.stop(), panel.set_queue(None), panel.close(),
+                                          panel.deleteLater())
     return panel
 
 
