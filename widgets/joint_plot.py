@@ -105,7 +105,7 @@ class JointPlot(QWidget):
             box.toggled.connect(lambda on, j=i: self._set_joint_visible(j, on))
             self.joint_boxes.append(box)
             top.addWidget(box)
-        key = QLabel("━━ follower (state)   ╍╍ leader (action)")
+        key = QLabel("━━ follower   ╍╍ leader")  # short: whole in the default Joints dock (tooltip says more)
         key.setObjectName("PlotReadout")
         key.setToolTip("Follower: measured positions, saved as observation.state.\n"
                        "Leader: commanded positions, saved as action.")
