@@ -75,7 +75,8 @@ class EpisodeViewer(QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setLabel("bottom", "time", "s")
         self.plot.setTitle("state (solid) and action (dashed)", size="9pt")
-        self.plot.addLegend(offset=(5, 5), labelTextSize="8pt")
+        # three columns on a dark ground: the six joint names stay readable over the curves
+        self.plot.addLegend(offset=(5, 5), labelTextSize="8pt", colCount=3, brush=(24, 26, 30, 210))
         self.plot_cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen("#ffffff", width=1))
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.valueChanged.connect(self.seek)
