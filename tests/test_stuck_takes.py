@@ -144,11 +144,21 @@ def test_disk_filling_up_between_takes_ends_the_session_and_keeps_the_first(tmp_
     assert DatasetReader(root).info["total_episodes"] == 1 and scan_spools(root) == []
 
 
+def watchdog(p, seconds: float = 90.0) -> None:
+    """Kill a record process that hangs, so reading its output ends and the test fails instead."""
+    import threading
+
+    t = threading.Timer(seconds, lambda: p.poll() is None and p.kill())
+    t.daemon = True
+    t.start()
+
+
 def test_sigterm_ends_record_like_ctrl_c(tmp_path):
     root = tmp_path / "ds"
     p = subprocess.Popen(record_cmd(root, "--episodes", "3", "--episode-time-s", "30", "--reset-time-s", "0"),
                          cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    watchdog(p)
     lines = []
     for line in p.stdout:
         lines.append(line)
@@ -276,6 +286,7 @@ def test_a_second_sigterm_leaves_the_rest_for_resume(tmp_path):
     p = subprocess.Popen(record_cmd(root, "--episodes", "3", "--episode-time-s", "30", "--reset-time-s", "0"),
                          cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    watchdog(p)
     for line in p.stdout:
         if "recording episode 1" in line:
             break
