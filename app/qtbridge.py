@@ -16,7 +16,6 @@ from PySide6.QtCore import QObject, Signal
 from app.rig.rig import Rig
 from app.rig.samples import Frame, Tick
 
-
 RESEND = 0.5
 
 

@@ -95,7 +95,8 @@ def main() -> None:
         with WriteHubServer(tmp / "hub", latency=a.latency) as hub:
             for workers in (1, 4):
                 s, sent, req, _ = ours(hub, tmp / "ds", f"studio/ours{workers}", workers=workers)
-                print(f"| ours, first push, {workers} upload thread(s) | {s:.2f} | {size / s:.1f} | {sent:.1f} | {req} |")
+                print(f"| ours, first push, {workers} upload thread(s) | {s:.2f} | {size / s:.1f} | {sent:.1f} "
+                      f"| {req} |")
             s, sent, req, r = default_install(hub, tmp / "ds", "studio/xet")
             print(f"| ours, default install: Xet refused, falls back to LFS ({r}) | {s:.2f} | {size / s:.1f} | "
                   f"{sent:.1f} | {req} |")
@@ -109,7 +110,7 @@ def main() -> None:
             t = time.perf_counter()
             try:
                 ours(hub, tmp / "ds", "studio/resume", workers=1, retries=0)
-            except PushError as exc:
+            except PushError:
                 print(f"| interrupted push (cut after 4 files) | {time.perf_counter() - t:.2f} | - | "
                       f"{put_bytes(hub, mark):.1f} | {len(hub.log) - mark} |")
             hub._drops.clear()

@@ -15,7 +15,7 @@ from app.dataset.reader import DatasetReader
 from app.dataset.validate import validate
 from app.dataset.video import VideoSettings, encode_segment, verify_segment
 from app.dataset.writer import DatasetWriter, Episode
-from tests.dataset_helpers import H, JOINTS, W, frames, joints
+from tests.dataset_helpers import JOINTS, H, W, frames, joints
 
 MAE_BOUND = 10.0  # per-frame mean absolute pixel error (0..255) at crf 30, yuv420p, on the sharp test pattern
 CAMS = {"front": (H, W), "wrist": (H, W)}

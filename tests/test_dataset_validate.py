@@ -13,7 +13,7 @@ import pytest
 from app.dataset.features import make_features
 from app.dataset.validate import validate
 from app.dataset.writer import DatasetWriter, Episode
-from tests.dataset_helpers import H, JOINTS, W, frames, joints
+from tests.dataset_helpers import JOINTS, H, W, frames, joints
 
 DATA = "data/chunk-000/file-000.parquet"
 EPS = "meta/episodes/chunk-000/file-000.parquet"

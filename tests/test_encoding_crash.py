@@ -13,8 +13,8 @@ import time
 import pytest
 
 from app.dataset.reader import DatasetReader
-from app.dataset.video import VideoSettings
 from app.dataset.validate import validate
+from app.dataset.video import VideoSettings
 from app.dataset.writer import DatasetWriter
 from app.encoding.queue import EncodeQueue
 from app.encoding.workers import EncodeWorkers

@@ -14,10 +14,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from app.dataset.features import make_features
+from app.dataset.mp4_index import PROBE, Mp4Error, load_index
 from app.dataset.reader import FRAMES_AHEAD, DatasetReader
 from app.dataset.writer import DatasetWriter, Episode
 from app.hub.episode_frames import EpisodeFrames
-from app.dataset.mp4_index import PROBE, Mp4Error, load_index
 from app.hub.range_cache import RangeCache
 from app.hub.remote_fs import open_hub_dataset
 from app.rig.samples import FEATURE_NAMES

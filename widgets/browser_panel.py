@@ -14,9 +14,23 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QBrush, QColor
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QListWidget, QListWidgetItem, QPushButton, QSplitter, QTableWidget,
-                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.dataset.reader import DatasetReader
 from app.hub.episode_frames import EpisodeFrames
@@ -278,8 +292,8 @@ class BrowserPanel(ReviewActions, QWidget):
         self.state_filter.blockSignals(False)
         self._fill_episodes()
         self._show_review()
-        self.show_message(f"{title}: {len(reader.episodes)} episodes, {reader.fps} fps, "
-                          f"cameras: {', '.join(k.removeprefix('observation.images.') for k in reader.video_keys) or 'none'}"
+        cams = ", ".join(k.removeprefix("observation.images.") for k in reader.video_keys) or "none"
+        self.show_message(f"{title}: {len(reader.episodes)} episodes, {reader.fps} fps, cameras: {cams}"
                           + (f"\n{note}" if note else ""))
 
     def _fill_episodes(self) -> None:

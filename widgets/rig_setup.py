@@ -11,9 +11,22 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout,
-                               QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox, QTableWidget,
-                               QVBoxLayout)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QVBoxLayout,
+)
 
 from app.rig import discovery, profiles
 from app.rig.profiles import CameraConfig, ProfileError, RigProfile
@@ -52,7 +65,8 @@ class RigSetupDialog(QDialog):
         self.follower = PortPicker("follower", extra_ports or [])
         arms = QGroupBox("Arms")
         arm_grid = QVBoxLayout(arms)
-        for title, picker in (("Leader (you move it)", self.leader), ("Follower (it copies the leader)", self.follower)):
+        pickers = (("Leader (you move it)", self.leader), ("Follower (it copies the leader)", self.follower))
+        for title, picker in pickers:
             label = QLabel(title)
             label.setObjectName("sectionTitle")
             arm_grid.addWidget(label)

@@ -60,7 +60,8 @@ class PushOptions:
 
 @dataclass
 class PushProgress:
-    phase: str = "waiting"   # checking token|creating repo|preparing|hashing|uploading|committing|tagging|done|failed|cancelled
+    # checking token|creating repo|preparing|hashing|uploading|committing|tagging|done|failed|cancelled
+    phase: str = "waiting"
     files_total: int = 0     # files to send this push (changed and not already on the Hub)
     files_done: int = 0
     bytes_total: int = 0

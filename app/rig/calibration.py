@@ -21,8 +21,8 @@ import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from app.rig.sts3215 import MAX_HOMING_OFFSET, RESOLUTION, SO101_MOTORS
 from app.durable import write_atomic
+from app.rig.sts3215 import MAX_HOMING_OFFSET, RESOLUTION, SO101_MOTORS
 
 ROLE_DIRS = {"follower": "robots/so_follower", "leader": "teleoperators/so_leader"}
 FULL_TURN_JOINTS = ("wrist_roll",)

@@ -11,8 +11,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from app.paths import config_dir
 from app.durable import write_atomic
+from app.paths import config_dir
 
 _NAME = re.compile(r"^[\w .-]{1,64}$")
 

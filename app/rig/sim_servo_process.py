@@ -102,7 +102,8 @@ _METHODS = {"move_by_hand", "jog", "pose", "torque_enabled", "inject", "clear_fa
 
 def _child(argv: list[str]) -> int:
     role, port, seed = argv[0], argv[1], None if argv[2] == "None" else int(argv[2])
-    favour_calling_thread()  # before the bus starts its threads: they stand in for hardware, which never waits for a CPU
+    # before the bus starts its threads: they stand in for hardware, which never waits for a CPU
+    favour_calling_thread()
     bus = SimServoBus(role, link=port, seed=seed)
     print("ready", bus.pty_path, flush=True)
     try:

@@ -3,26 +3,30 @@ SO101Follower/SO101Leader.connect() and the studio's FeetechArm.connect() agains
 servos; the configure() writes must be the same sequence and every register the same afterwards.
 The simulation runs on a thread of this process: on a heavily loaded machine lerobot's ~50 ms packet
 timeout can expire ("There is no status packet!"); run it again."""
-import os, sys, tempfile
+import os
+import sys
+import tempfile
 from pathlib import Path
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 failed = False
 cal = tempfile.mkdtemp()
 os.environ["HF_LEROBOT_CALIBRATION"] = cal
-from app.rig.sim_servo_bus import SimServoBus
-from app.rig.sts3215 import REGISTERS
 from app.rig import calibration
+from app.rig.sim_servo_bus import SimServoBus
 from app.rig.so101_arm import FeetechArm
+from app.rig.sts3215 import REGISTERS
+
 names = {a: n for n, (a, _) in REGISTERS.items()}
 out = {}
 for role in ("follower", "leader"):
     sim = SimServoBus(role)
     calibration.save_calibration(calibration.calibration_path(role, "x"), sim.factory_calibration())
     if role == "follower":
-        from lerobot.robots.so_follower import SO101FollowerConfig, SO101Follower
+        from lerobot.robots.so_follower import SO101Follower, SO101FollowerConfig
         dev = SO101Follower(SO101FollowerConfig(port=sim.port, id="x"))
     else:
-        from lerobot.teleoperators.so_leader import SO101LeaderConfig, SO101Leader
+        from lerobot.teleoperators.so_leader import SO101Leader, SO101LeaderConfig
         dev = SO101Leader(SO101LeaderConfig(port=sim.port, id="x"))
     dev.connect()
     lr = [(i, names[a], v) for i, a, v in sim.writes]
