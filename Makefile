@@ -42,12 +42,12 @@ $(TORCH_VENV)/.installed: pyproject.toml tests/torch/deps.py
 	@if [ -z "$(TORCH_PYTHON)" ]; then echo "No Python >= 3.11 for $(TORCH_VENV): tests/torch will be skipped"; exit 0; fi; \
 	echo "Setting up $(TORCH_VENV) with $(TORCH_PYTHON) for tests/torch"; \
 	test -x $(TORCH_VENV)/bin/python || $(TORCH_PYTHON) -m venv $(TORCH_VENV) || exit 1; \
-	$(TORCH_VENV)/bin/python -m pip install --quiet --upgrade pip && \
-	$(TORCH_VENV)/bin/python -m pip install --quiet -r <($(TORCH_VENV)/bin/python tests/torch/deps.py) && \
-	$(TORCH_VENV)/bin/python -m pip install --quiet --no-deps -e . >$(TORCH_VENV)/pip.log 2>&1 || { cat $(TORCH_VENV)/pip.log; exit 1; }; \
+	$(TORCH_VENV)/bin/python -m pip install --quiet --upgrade pip || exit 1; \
 	$(TORCH_VENV)/bin/python -m pip install --quiet "$(TORCH_SPEC)" 2>/dev/null || \
 	$(TORCH_VENV)/bin/python -m pip install --quiet --timeout 15 --retries 1 --index-url $(TORCH_INDEX) "$(TORCH_SPEC)" || \
 	echo "No CPU torch wheel ($(TORCH_SPEC)) from pip's find-links or $(TORCH_INDEX): tests/torch will say so and skip"; \
+	$(TORCH_VENV)/bin/python -m pip install --quiet -r <($(TORCH_VENV)/bin/python tests/torch/deps.py) >$(TORCH_VENV)/pip.log 2>&1 && \
+	$(TORCH_VENV)/bin/python -m pip install --quiet --no-deps -e . >>$(TORCH_VENV)/pip.log 2>&1 || { cat $(TORCH_VENV)/pip.log; exit 1; }; \
 	touch $@
 
 setup: $(VENV)/.installed

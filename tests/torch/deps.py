@@ -6,6 +6,7 @@ pins pyproject.toml gives them, so the two venvs cannot drift apart.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import tomllib
 from pathlib import Path
@@ -28,5 +29,7 @@ for req in project["dependencies"]:
 for req in project["optional-dependencies"]["test"]:
     if name(req) in RUNNER:
         print(req)
-for req in EXTRA:
-    print(req)
+# accelerate requires torch: asked for without the CPU wheel in place, pip would fetch the multi-GB CUDA build
+if importlib.util.find_spec("torch") is not None:
+    for req in EXTRA:
+        print(req)
