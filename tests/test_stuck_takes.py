@@ -212,6 +212,13 @@ def test_record_visibility_flags_default_to_the_owners_choice():
     assert visibility(parse(base + ["--public"])) is False
     with pytest.raises(SystemExit):
         parse(base + ["--private", "--public"])
+    from app.commands.lerobot_flags import finish_args
+
+    lerobot = ["record", "--dataset.repo_id", "u/d", "--dataset.single_task", "t", "--dataset.root", "x",
+               "--dataset.push_to_hub"]
+    for extra, want in (([], None), (["--dataset.private"], True), (["--dataset.private=false"], False)):
+        args = parse(lerobot + extra)
+        assert finish_args(args) is None and visibility(args) is want, extra
 
 
 def test_the_window_refuses_a_session_whose_cameras_do_not_fit_before_recording(qapp, tmp_path):
