@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 
 from app.dataset.reader import DatasetReader
 from app.dataset.video import VideoSettings

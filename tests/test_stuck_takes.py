@@ -21,7 +21,7 @@ from app.encoding.journal import DONE, FAILED, PENDING
 from app.encoding.queue import EncodeQueue
 from app.recording.spool import scan_spools
 from tests.encoding_helpers import X264, make_dataset, record_take
-from tests.test_record_cli import ROOT, SMALL, record_cmd, run
+from tests.test_record_cli import ROOT, record_cmd, run
 
 FULL = 0
 ROOMY = 10 ** 12

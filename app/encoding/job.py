@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Callable
 
 from app.dataset.errors import DatasetError
-from app.durable import UnsafePath, confined
 from app.dataset.writer import Episode
+from app.durable import UnsafePath, confined
 from app.encoding.child import Camera, encode_take, transient_cause
 from app.recording.spool import SPOOL_DIR, Spool, SpoolError
 
@@ -180,7 +180,8 @@ def describe_error(exc: BaseException) -> str:
     if cause is not None and cause.errno in (errno.ENOSPC, errno.EDQUOT):
         exc = cause
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"Disk full while encoding: {exc.filename or ''} (the take is kept; it is encoded again by itself once there is room, or press Retry)"
+        return (f"Disk full while encoding: {exc.filename or ''} (the take is kept; it is encoded again by "
+                "itself once there is room, or press Retry)")
     if isinstance(exc, (JobError, DatasetError)):
         return str(exc)
     if isinstance(exc, SpoolError):
