@@ -5,6 +5,7 @@ sample-table index against PyAV's demuxer, and what a remote frame, episode or r
 from __future__ import annotations
 
 import threading
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -135,6 +136,10 @@ def test_partial_reads_return_what_is_cached_without_waiting(hub, noisy, tmp_pat
     fs = remote(hub, noisy, tmp_path)
     data = (noisy / "blob.bin").read_bytes()
     fs.prefetch(fs.root + "/blob.bin", [(200_000, 260_000)])
+    # the stand-in logs a request once it has answered it: wait for the prefetch's entry before the mark
+    end = time.monotonic() + 10
+    while not fetched(hub, 0, "blob.bin") and time.monotonic() < end:
+        time.sleep(0.01)
     mark = len(hub.log)
     with fs.open(fs.root + "/blob.bin") as f:
         f.partial_reads = True
