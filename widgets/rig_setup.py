@@ -316,6 +316,28 @@ class RigSetupDialog(QDialog):
         super().done(result)
 
 
+def demo_dialog(buses: dict, parent=None) -> RigSetupDialog:
+    """The dialog filled in on simulated buses ({role: SimServoBus}), for the demo and the screenshots."""
+    ports = [(f"{b.port}  [simulated {role}]", b.port) for role, b in buses.items()]
+    dlg = RigSetupDialog(extra_ports=ports, parent=parent,
+                         extra_cameras=[("synthetic:0", "synthetic:0  Simulated camera"),
+                                        ("synthetic:1", "synthetic:1  Simulated camera")])
+    dlg.profile.setCurrentText("bench A")
+    dlg.leader.set_path(buses["leader"].port)
+    dlg.follower.set_path(buses["follower"].port)
+    dlg.leader._probe()
+    dlg.follower._probe()
+    dlg._add_row("/dev/video4", "/dev/video4  (not plugged in)", "top")
+    for r, name in enumerate(("front", "wrist")):
+        if r < dlg.table.rowCount():
+            dlg.table.cellWidget(r, 0).setChecked(True)
+            dlg.table.cellWidget(r, 2).setText(name)
+    dlg.show()
+    if dlg.table.rowCount():
+        dlg.table.selectRow(0)
+    return dlg
+
+
 def _demo(argv: list[str]) -> int:
     import argparse
 
@@ -332,29 +354,14 @@ def _demo(argv: list[str]) -> int:
         apply_style(app)
     except ImportError:
         pass
-    buses = [SimServoBus("leader"), SimServoBus("follower")]
-    ports = [(f"{b.port}  [simulated {b.role}, pty {b.pty_path}]", b.port) for b in buses]
-    dlg = RigSetupDialog(extra_ports=ports, extra_cameras=[("synthetic:0", "synthetic:0  Simulated camera"),
-                                                           ("synthetic:1", "synthetic:1  Simulated camera")])
-    dlg.profile.setCurrentText("bench A")
-    dlg.leader.set_path(buses[0].port)
-    dlg.follower.set_path(buses[1].port)
-    dlg.leader._probe()
-    dlg.follower._probe()
-    dlg._add_row("/dev/video4", "/dev/video4  (not plugged in)", "top")
-    for r, name in enumerate(("front", "wrist")):
-        if r < dlg.table.rowCount():
-            dlg.table.cellWidget(r, 0).setChecked(True)
-            dlg.table.cellWidget(r, 2).setText(name)
-    dlg.show()
-    if dlg.table.rowCount():
-        dlg.table.selectRow(0)
+    buses = {role: SimServoBus(role) for role in ("leader", "follower")}
+    dlg = demo_dialog(buses)
     try:
         if args.screenshot:
             QTimer.singleShot(1500, lambda: (dlg.grab().save(args.screenshot), dlg.reject()))
         return dlg.exec()
     finally:
-        for b in buses:
+        for b in buses.values():
             b.close()
 
 

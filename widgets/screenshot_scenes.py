@@ -149,30 +149,14 @@ def encode_panel(window) -> QWidget:
 
 def rig_setup(window) -> QWidget:
     """Rig > Rig setup… on the simulated buses: both arms answering, cameras picked, one unplugged."""
-    from widgets.rig_setup import RigSetupDialog
+    from widgets.rig_setup import demo_dialog
     from widgets.screenshots import settle
 
     _close_dialogs(window)
     from app.rig.sim_servo_bus import SimServoBus
 
     buses = {role: SimServoBus(role) for role in ("leader", "follower")}  # the rig's own are busy teleoperating
-    ports = [(f"{b.port}  [simulated {role}]", b.port) for role, b in buses.items()]
-    dlg = RigSetupDialog(extra_ports=ports, parent=window,
-                         extra_cameras=[("synthetic:0", "synthetic:0  Simulated camera"),
-                                        ("synthetic:1", "synthetic:1  Simulated camera")])
-    dlg.profile.setCurrentText("bench A")
-    dlg.leader.set_path(buses["leader"].port)
-    dlg.follower.set_path(buses["follower"].port)
-    dlg.leader._probe()
-    dlg.follower._probe()
-    dlg._add_row("/dev/video4", "/dev/video4  (not plugged in)", "top")
-    for r, name in enumerate(("front", "wrist")):
-        if r < dlg.table.rowCount():
-            dlg.table.cellWidget(r, 0).setChecked(True)
-            dlg.table.cellWidget(r, 2).setText(name)
-    dlg.show()
-    if dlg.table.rowCount():
-        dlg.table.selectRow(0)
+    dlg = demo_dialog(buses, parent=window)
     settle(2.0)
     window._screenshot_cleanup = lambda: (dlg.reject(), [b.close() for b in buses.values()])
     return dlg
