@@ -8,7 +8,7 @@ row labelled. GUI refresh is the studio's MainWindow on the simulated rig (2 cam
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/encode_queue.py            # everything
     .venv/bin/python bench/encode_queue.py --episodes 4 --episode-s 2 --reset-s 1 # shorter session
-    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python bench/encode_queue.py --screenshot out.png
+    (The panel's README picture comes from `make screenshots`, widgets/screenshot_scenes.py.)
 """
 
 from __future__ import annotations
@@ -223,49 +223,6 @@ def bench_session(tmp: Path, args) -> None:
     print(f"  suggestion: {best.summary()}")
 
 
-def screenshot(app: QApplication, tmp: Path, args, out: Path) -> None:
-    from widgets.encode_panel import EncodePanel
-
-    root = tmp / "shot"
-    w = new_dataset(root, args)
-    settings = settings_from(args)
-    q = EncodeQueue(root, w, batch_size=1, settings=settings)
-    takes = [write_take(root, args, args.frames, seed=s) for s in range(6)]
-    (takes[2].path / "observation.images.cam1.raw").unlink()  # a damaged take
-    for t in takes[:3]:
-        q.submit(t)
-    q.process_all()  # two committed, one failed
-    for t in takes[3:]:
-        q.submit(t)
-    panel = EncodePanel(q)
-    panel.setWindowTitle("Encoding queue")
-    panel.resize(1000, 300)
-    panel.show()
-    workers = EncodeWorkers(q)
-    workers.start()
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:  # grab the first moment every state is on screen
-        app.processEvents()
-        states = {r.state for r in q.rows()}
-        if {"done", "failed", "pending", "encoding"} <= states and any(
-                r.state == "encoding" and r.progress > 0.3 and r.encode_fps for r in q.rows()):
-            q.pause()  # the pending ones stay pending
-            panel.refresh()
-            panel.grab().save(str(out))
-            break
-        time.sleep(0.005)
-    else:
-        print("the queue never showed the wanted states; no screenshot",
-              [(r.state, round(r.progress, 2)) for r in q.rows()])
-    print(f"screenshot saved to {out}")
-    workers.stop()
-    panel.set_queue(None)
-    panel.close()
-    panel.deleteLater()
-    app.processEvents()
-    w.close()
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--codec", default="libsvtav1")
@@ -286,14 +243,10 @@ def main() -> int:
     p.add_argument("--only", choices=["throughput", "gui", "session"], action="append")
     p.add_argument("--content", nargs="+", choices=CONTENTS, default=list(CONTENTS),
                    help="what the takes show; throughput runs once per content, the rest uses the first")
-    p.add_argument("--screenshot", type=Path, help="only save a screenshot of the panel")
     args = p.parse_args()
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory(prefix="bench-encode-") as tmp:
         tmp = Path(tmp)
-        if args.screenshot:
-            screenshot(app, tmp, args, args.screenshot)
-            return 0
         print(f"{os.cpu_count()} CPUs, PyAV {av.__version__}")
         only = set(args.only or ["throughput", "gui", "session"])
         if "throughput" in only:
