@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QMessageBox
 from shiboken6 import isValid
@@ -16,6 +17,21 @@ from widgets.main_window import MainWindow
 
 def sim_rig():
     return build_sim_rig(n_cameras=1, width=64, height=48, fps=30)
+
+
+@pytest.fixture
+def rig():
+    """The simulated rig, running (a journey module imports this fixture)."""
+    rig = sim_rig()
+    rig.start()
+    yield rig
+    rig.stop()
+
+
+def episodes(root) -> int:
+    from app.dataset.reader import DatasetReader
+
+    return DatasetReader(root).info["total_episodes"]
 
 
 def open_window(qtbot, rig, launch=None) -> MainWindow:

@@ -9,14 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 
 from app.cli import build_parser
 from app.commands.record import session_config
 from app.dataset.reader import DatasetReader
 from app.recording.session import State
-from tests.journey_helpers import open_window, press, push_offer_text, sim_rig
+from tests.journey_helpers import open_window, press, push_offer_text, rig, sim_rig  # noqa: F401 (rig is a fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGS = ["--repo-id", "lab/station1", "--task", "pick the cube"]
@@ -50,14 +49,6 @@ def test_same_defaults_as_record():
     record = parser.parse_args(["record", "--root", "ds", *FLAGS])
     for name in ("episodes", "episode_time_s", "reset_time_s", "fps", "video_encoding_batch_size"):
         assert getattr(window, name) == getattr(record, name), name
-
-
-@pytest.fixture
-def rig():
-    rig = sim_rig()
-    rig.start()
-    yield rig
-    rig.stop()
 
 
 def test_launcher_opens_ready_to_start_and_appends(qtbot, rig, tmp_path):

@@ -4,24 +4,15 @@ Help > Keyboard shortcuts and the keys on the buttons, spoken cues offered (and 
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableWidget
 
 from app.encoding.queue import EncodeQueue
 from app.rig.sim_servo_bus import SimServoBus
 from tests.encoding_helpers import X264, make_dataset, record_take
-from tests.journey_helpers import new_session, open_window, sim_rig, when_modal
+from tests.journey_helpers import new_session, open_window, rig, sim_rig, when_modal  # noqa: F401 (rig is a fixture)
 from widgets.encode_panel import EncodePanel
 from widgets.rig_setup import RigSetupDialog
-
-
-@pytest.fixture
-def rig():
-    rig = sim_rig()
-    rig.start()
-    yield rig
-    rig.stop()
 
 
 def test_first_look_says_what_to_do_and_refusals_keep_new_session_usable(qtbot, rig, tmp_path):

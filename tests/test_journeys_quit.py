@@ -17,21 +17,19 @@ from app.dataset.reader import DatasetReader
 from app.dataset.validate import validate
 from app.recording.session import State
 from app.recording.spool import scan_spools
-from tests.journey_helpers import click_button, new_session, open_window, press, sim_rig, visible_dialogs, when_modal
+from tests.journey_helpers import (  # noqa: F401 (rig is a fixture)
+    click_button,
+    episodes,
+    new_session,
+    open_window,
+    press,
+    rig,
+    sim_rig,
+    visible_dialogs,
+    when_modal,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def rig():
-    rig = sim_rig()
-    rig.start()
-    yield rig
-    rig.stop()
-
-
-def episodes(root) -> int:
-    return DatasetReader(root).info["total_episodes"]
 
 
 def recording_with_one_take_waiting(qtbot, window, root):

@@ -4,26 +4,12 @@ flushed by hand (the studio model does it, as for `teleop-studio record`)."""
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import Qt
 
-from app.dataset.reader import DatasetReader
 from app.dataset.validate import validate
 from app.recording.session import State
 from app.recording.spool import scan_spools
-from tests.journey_helpers import new_session, open_window, press, push_offer_text, sim_rig
-
-
-@pytest.fixture
-def rig():
-    rig = sim_rig()
-    rig.start()
-    yield rig
-    rig.stop()
-
-
-def episodes(root) -> int:
-    return DatasetReader(root).info["total_episodes"]
+from tests.journey_helpers import episodes, new_session, open_window, press, push_offer_text, rig, sim_rig  # noqa: F401 (rig is a fixture)
 
 
 def test_batch_of_two_three_episodes_end_session_commits_all_and_offers_them(qtbot, rig, tmp_path):
