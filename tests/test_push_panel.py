@@ -82,3 +82,21 @@ def test_refused_push_offers_a_pull_request_button(qtbot, whub, tmp_path):  # no
     assert panel.open_button.isEnabled() and panel.open_button.text() == "Open the pull request"
     assert not panel.pr_button.isVisible() and "(pull request)" in panel.title.text()
     assert len(whub.pull_requests) == 1 and "lab/shared" in panel.push.result.pr_url
+
+
+def test_push_runs_on_the_windows_runner_and_closing_it_stops_the_push(qtbot, whub, tmp_path):  # noqa: F811
+    from widgets.tasks import TaskRunner
+
+    root = make_dataset(tmp_path / "ds", episodes=1)
+    whub.latency = 0.3
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.tasks = TaskRunner(parent=window)
+    dialog = PushDialog(root, "studio/tracked", None, window, endpoint=whub.endpoint)
+    qtbot.addWidget(dialog)
+    push = dialog.start_push()
+    assert push.thread is None                                  # no thread of its own
+    assert [t.context["label"] for t in window.tasks.in_flight()] == ["Push to studio/tracked"]
+    assert window.tasks.shutdown(20.0)                          # what the window does when it closes
+    assert push.done.is_set() and push.cancelled and not window.tasks.in_flight()
+    qtbot.waitUntil(lambda: dialog.panel.phase.text() == "Cancelled", timeout=5000)

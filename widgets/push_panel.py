@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.hub.push import Push, PushOptions, PushProgress
+from app.hub.push import Push, PushError, PushOptions, PushProgress
 from widgets.units import fmt_bytes, fmt_duration
 
 log = logging.getLogger(__name__)
@@ -111,10 +111,22 @@ class PushPanel(QWidget):
         self.open_button.setEnabled(False)
         self.pr_button.hide()
         if start:
-            push.start()
+            tasks = self._tasks()
+            if tasks is not None:  # the window's runner: tracked, cancelled and awaited when it closes
+                tasks.run(_push_quietly, push, channel="push", label=f"Push to {o.repo_id}", on_cancel=push.cancel)
+            else:
+                push.start()
         self._timer.start(200)
         self.refresh()
         return push
+
+    def _tasks(self):
+        w = self.window()
+        parent = w.parentWidget() if w is not None else None
+        for owner in (w, parent):
+            if owner is not None and getattr(owner, "tasks", None) is not None:
+                return owner.tasks
+        return None
 
     def cancel(self) -> None:
         if self.push is not None and not self.push.done.is_set():
@@ -173,6 +185,13 @@ class PushPanel(QWidget):
 
     def shutdown(self) -> None:
         self.cancel()
+
+
+def _push_quietly(push: Push) -> None:
+    try:
+        push.run()
+    except PushError:
+        pass  # already in push.error and its progress, which the panel shows
 
 
 class PushDialog(QDialog):

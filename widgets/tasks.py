@@ -30,7 +30,8 @@ class TaskRunner(QtTasks):
         self.closed = False
 
     def run(self, fn: Callable, *args, channel: str | None = None, on_done: Callable | None = None,
-            on_error: Callable | None = None, label: str = "") -> Task:
+            on_error: Callable | None = None, label: str = "", on_cancel: Callable[[], None] | None = None) -> Task:
+        """on_cancel: how to stop work that does not poll check_cancelled() (e.g. a push's own cancel)."""
         if self.closed:  # the window is closing: nothing new starts
             task = Task(0, channel, fn, args)
             task.cancel()
@@ -38,6 +39,7 @@ class TaskRunner(QtTasks):
             return task
         task = super().run(fn, *args, channel=channel, on_done=on_done, on_error=on_error)
         task.context["label"] = label or channel or getattr(fn, "__name__", "task")
+        task.context["on_cancel"] = on_cancel
         with self._lock:
             self._live = [t for t in self._live if not t._finished.is_set()] + [task]
         return task
@@ -53,6 +55,8 @@ class TaskRunner(QtTasks):
         for t in self.in_flight():
             if (t.channel or "").startswith(channel_prefix):
                 t.cancel()
+                if t.context.get("on_cancel"):
+                    t.context["on_cancel"]()
 
     def shutdown(self, timeout: float = 5.0) -> bool:
         """Cancel everything, wait for what is running to stop; True if nothing is left running."""
