@@ -90,6 +90,7 @@ def test_review_filter_and_edit_journey(qtbot, panel, fixtures_dir, tmp_path):
     dialog.runner.progress.connect(lambda d, t, w: seen.append((d, t)))
     dialog.out.setText(str(tmp_path / "curated"))
     dialog.run()
+    assert dialog.runner.task.context["label"] == "Dataset edit"    # on a task runner, tracked with the rest
     qtbot.waitUntil(lambda: dialog.results is not None, timeout=20000)
     assert seen[-1] == (2, 2) and dialog.bar.value() == 1
     assert "0 frames re-encoded" in dialog.message.text()

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.edit.ops import make_plans, pairs
+from widgets.tasks import TaskRunner, find_runner
 
 OPERATIONS = (("delete-episodes", "Delete episodes"), ("keep-accepted", "Keep the accepted episodes"),
               ("split", "Split into parts"), ("modify-tasks", "Change task strings"),
@@ -33,7 +34,7 @@ OPERATIONS = (("delete-episodes", "Delete episodes"), ("keep-accepted", "Keep th
 
 
 class EditRunner(QObject):
-    """Runs one edit on a thread; every signal arrives on the GUI thread."""
+    """Runs one edit on the window's task runner (or the dialog's own); every signal arrives on the GUI thread."""
     progress = Signal(int, int, str)
     finished = Signal(object)           # list of build Results
     failed = Signal(str)
@@ -41,12 +42,12 @@ class EditRunner(QObject):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self.cancel_event = threading.Event()
-        self.thread: threading.Thread | None = None
+        self.tasks = find_runner(parent) or TaskRunner(workers=1, parent=self)
+        self.task = None
 
     def start(self, job: Callable) -> None:
         self.cancel_event.clear()
-        self.thread = threading.Thread(target=self._run, args=(job,), name="edit", daemon=True)
-        self.thread.start()
+        self.task = self.tasks.run(self._run, job, channel="edit", label="Dataset edit", on_cancel=self.cancel)
 
     def _run(self, job) -> None:
         from app.edit.build import EditCancelled
@@ -64,7 +65,7 @@ class EditRunner(QObject):
 
     @property
     def running(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
+        return self.task is not None and not self.task.wait(0)
 
 
 class EditDialog(QDialog):

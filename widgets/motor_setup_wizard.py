@@ -7,9 +7,7 @@
 from __future__ import annotations
 
 import sys
-from concurrent.futures import Future, ThreadPoolExecutor
 
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -23,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.rig import discovery
 from app.rig.motor_setup import ARMS, MotorSetup, MotorSetupError, setup_order
+from widgets.tasks import TaskRunner, find_runner
 
 
 class MotorSetupWizard(QDialog):
@@ -72,10 +71,9 @@ class MotorSetupWizard(QDialog):
         layout.addWidget(self.message)
         layout.addLayout(buttons)
         self.current = 0
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="motor-setup")
-        self._pending: Future | None = None
-        self._poll = QTimer(self, interval=30)
-        self._poll.timeout.connect(self._check)
+        self.tasks = find_runner(parent) or TaskRunner(workers=1, parent=self)
+        self._own_tasks = self.tasks.parent() is self
+        self._pending = None  # the set-up running now (a Task): never cancelled half-way through an EEPROM write
         self._show_step()
 
     def port_path(self) -> str:
@@ -103,29 +101,28 @@ class MotorSetupWizard(QDialog):
         joint = self.order[self.current]
         self.go.setEnabled(False)
         self.message.setText(f"Looking for the '{joint}' motor on {port}…")
-        self._pending = self._pool.submit(MotorSetup(port).setup_motor, joint)
-        self._poll.start()
+        self._pending = self.tasks.run(MotorSetup(port).setup_motor, joint, channel="motor-setup",
+                                       label=f"Setting up the '{joint}' motor",
+                                       on_done=self._set_up, on_error=self._failed)
 
-    def _check(self) -> None:
-        future = self._pending
-        if future is None or not future.done():
-            return
-        self._poll.stop()
+    def _failed(self, exc: BaseException) -> None:
         self._pending = None
         self.go.setEnabled(True)
-        try:
-            result = future.result()
-        except MotorSetupError as exc:
-            self.message.setText(f"{exc}.")
-            return
+        self.message.setText(f"{exc}." if isinstance(exc, MotorSetupError) else f"The set-up failed: {exc}")
+
+    def _set_up(self, result) -> None:
+        self._pending = None
+        self.go.setEnabled(True)
         self.motors.item(self.current).setText(result.sentence())
         self.message.setText("")
         self.current += 1
         self._show_step()
 
     def done(self, code: int) -> None:
-        self._poll.stop()
-        self._pool.shutdown(wait=True)
+        if self._pending is not None:  # let a motor's ID and baud rate be written whole
+            self._pending.wait(10.0)
+        if self._own_tasks:
+            self.tasks.shutdown(0.0)
         super().done(code)
 
 

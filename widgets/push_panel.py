@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.hub.push import Push, PushError, PushOptions, PushProgress
+from widgets.tasks import find_runner
 from widgets.units import fmt_bytes, fmt_duration
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ class PushPanel(QWidget):
         self.open_button.setEnabled(False)
         self.pr_button.hide()
         if start:
-            tasks = self._tasks()
+            tasks = find_runner(self)
             if tasks is not None:  # the window's runner: tracked, cancelled and awaited when it closes
                 tasks.run(_push_quietly, push, channel="push", label=f"Push to {o.repo_id}", on_cancel=push.cancel)
             else:
@@ -119,14 +120,6 @@ class PushPanel(QWidget):
         self._timer.start(200)
         self.refresh()
         return push
-
-    def _tasks(self):
-        w = self.window()
-        parent = w.parentWidget() if w is not None else None
-        for owner in (w, parent):
-            if owner is not None and getattr(owner, "tasks", None) is not None:
-                return owner.tasks
-        return None
 
     def cancel(self) -> None:
         if self.push is not None and not self.push.done.is_set():

@@ -7,7 +7,6 @@ and the cameras (with a live preview), name them, and save the lot as a rig prof
 from __future__ import annotations
 
 import sys
-from concurrent.futures import Future, ThreadPoolExecutor
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QImage, QPixmap
@@ -32,6 +31,7 @@ from app.rig import discovery, profiles
 from app.rig.profiles import CameraConfig, ProfileError, RigProfile
 from widgets.port_picker import PortPicker
 from widgets.rig_menu import install_rig_menu  # noqa: F401 (the main window installs the Rig menu from here)
+from widgets.tasks import TaskRunner, find_runner
 
 CHECKBOX_STYLE = """
 QCheckBox { margin-left: 8px; }
@@ -117,11 +117,11 @@ class RigSetupDialog(QDialog):
 
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._show_preview_frame)
-        # each camera's sizes and rates, asked on a worker thread (opening a device can take a second)
-        self._probes: dict[str, Future] = {}
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="camera-probe")
-        self._probe_timer = QTimer(self, interval=100)
-        self._probe_timer.timeout.connect(self._show_modes)
+        # each camera's sizes and rates, asked off the GUI thread (opening a device can take a second),
+        # on the window's task runner when there is a window (else on a runner of the dialog's own)
+        self.tasks = find_runner(parent) or TaskRunner(workers=1, parent=self)
+        self._own_tasks = self.tasks.parent() is self
+        self._probes: dict[str, object] = {}
         from widgets.bimanual_setup import SecondPair
 
         self.second_pair = SecondPair(self, extra_ports or [])  # bimanual rigs: the right pair
@@ -152,31 +152,26 @@ class RigSetupDialog(QDialog):
     def _probe(self, device: str) -> None:
         if device.startswith("synthetic"):
             return
-        self._probes[device] = self._pool.submit(discovery.probe_modes, device)
-        self._probe_timer.start()
+        self._probes[device] = self.tasks.run(discovery.probe_modes, device, channel=f"camera-probe:{device}",
+                                              label=f"Asking {device} for its modes",
+                                              on_done=lambda modes, d=device: self._show_modes(d, modes))
 
-    def _show_modes(self) -> None:
-        """Rows learn what their camera offers: sizes in the resolution list, sizes and rates in the label."""
-        for device, future in list(self._probes.items()):
-            if not future.done():
+    def _show_modes(self, device: str, modes) -> None:
+        """A row learns what its camera offers: sizes in the resolution list, sizes and rates in the label."""
+        self._probes.pop(device, None)
+        for r in range(self.table.rowCount()):
+            dev = self.table.cellWidget(r, 1)
+            if dev.property("device") != device:
                 continue
-            del self._probes[device]
-            modes = future.result()
-            for r in range(self.table.rowCount()):
-                dev = self.table.cellWidget(r, 1)
-                if dev.property("device") != device:
-                    continue
-                base = dev.text().split("\n")[0]
-                dev.setText(f"{base}\n{'✖ ' if modes.error else ''}{modes.summary()}")
-                combo = self.table.cellWidget(r, 3)
-                if modes.sizes():
-                    current = combo.currentText()
-                    combo.clear()
-                    combo.addItems(modes.sizes())
-                    combo.setCurrentText(current if current in modes.sizes() else modes.sizes()[-1])
-            self.table.resizeRowsToContents()
-        if not self._probes:
-            self._probe_timer.stop()
+            base = dev.text().split("\n")[0]
+            dev.setText(f"{base}\n{'✖ ' if modes.error else ''}{modes.summary()}")
+            combo = self.table.cellWidget(r, 3)
+            if modes.sizes():
+                current = combo.currentText()
+                combo.clear()
+                combo.addItems(modes.sizes())
+                combo.setCurrentText(current if current in modes.sizes() else modes.sizes()[-1])
+        self.table.resizeRowsToContents()
 
     def _choose_video_file(self) -> None:
         from PySide6.QtWidgets import QFileDialog
@@ -311,8 +306,9 @@ class RigSetupDialog(QDialog):
 
     def done(self, result: int) -> None:
         self._stop_preview()
-        self._probe_timer.stop()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.tasks.cancel("camera-probe")
+        if self._own_tasks:
+            self.tasks.shutdown(0.0)
         super().done(result)
 
 

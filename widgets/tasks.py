@@ -67,3 +67,13 @@ class TaskRunner(QtTasks):
             t.wait(max(0.0, deadline - time.monotonic()))
         self.pool.shutdown(wait=False)
         return not self.in_flight()
+
+
+def find_runner(widget) -> "TaskRunner | None":
+    """The task runner of the window a widget belongs to (a dialog's parent window), if it has one."""
+    while widget is not None:
+        runner = getattr(widget, "tasks", None)
+        if isinstance(runner, TaskRunner):
+            return runner
+        widget = widget.parent()
+    return None
