@@ -149,6 +149,7 @@ class ThreadCPU:
         self.first: dict[int, float] = {}
         self.last: dict[int, float] = {}
         self.names: dict[int, str] = {}
+        self.comms: dict[int, str] = {}
         self._stop = threading.Event()
         self._read()
         self.first = dict(self.last)
@@ -166,6 +167,12 @@ class ThreadCPU:
             except OSError:
                 continue
             self.last[int(tid)] = (int(f[11]) + int(f[12])) / TICK
+            if int(tid) not in self.comms:  # threads Python did not start: Qt's, PyAV's, OpenCV's...
+                try:
+                    comm = Path(f"/proc/self/task/{tid}/comm").read_text().strip()
+                except OSError:
+                    comm = "?"
+                self.comms[int(tid)] = "".join(c for c in comm if not c.isdigit()).strip("-_ :") or "?"
 
     def _loop(self) -> None:
         while not self._stop.wait(0.2):
@@ -177,7 +184,7 @@ class ThreadCPU:
         self._read()
         out: dict[str, float] = {}
         for tid, cpu in self.last.items():
-            name = self.names.get(tid, "unnamed (native) threads")
+            name = self.names.get(tid) or f"native: {self.comms.get(tid, '?')}"
             out[name] = out.get(name, 0.0) + cpu - self.first.get(tid, 0.0)
         return out
 

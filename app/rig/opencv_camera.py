@@ -12,6 +12,16 @@ import numpy as np
 from app.rig.camera import CameraError, CameraSource
 
 
+def one_opencv_thread() -> None:
+    """OpenCV runs on the calling thread only. Its thread pool splits a frame's conversion across the
+    cores, then its idle workers spin (sched_yield) waiting for more: twice the CPU per frame of one
+    thread (bench/cpu_per_frame.py). Each camera has its own thread already; the encoders want the rest."""
+    cv2.setNumThreads(1)
+
+
+one_opencv_thread()
+
+
 class OpenCVCamera(CameraSource):
     def __init__(self, name: str, device: str | int, width: int = 640, height: int = 480, fps: int = 30,
                  fourcc: str | None = "MJPG"):

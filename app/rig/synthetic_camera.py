@@ -10,6 +10,9 @@ import cv2
 import numpy as np
 
 from app.rig.camera import CameraError, CameraSource
+from app.rig.opencv_camera import one_opencv_thread
+
+one_opencv_thread()
 
 PoseSource = Callable[[], "np.ndarray | None"]
 
