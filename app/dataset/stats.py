@@ -86,9 +86,8 @@ def downsample(frame: np.ndarray, target: int = 150, threshold: int = 300) -> np
 def frame_histogram(frame: np.ndarray) -> np.ndarray:
     """(C, 256) pixel counts of a downsampled HxWxC uint8 frame."""
     small = downsample(frame)
-    c = small.shape[2]
-    flat = small.reshape(-1, c).astype(np.int64) + np.arange(c) * 256
-    return np.bincount(flat.reshape(-1), minlength=256 * c).reshape(c, 256).astype(np.int64)
+    return np.stack([np.bincount(small[..., c].ravel(), minlength=256) for c in range(small.shape[2])]
+                    ).astype(np.int64)
 
 
 class ImageStatsSampler:

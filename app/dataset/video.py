@@ -157,7 +157,9 @@ def encode_segment(frames: Iterable[np.ndarray], path, fps: int, settings: Video
                     stream.codec_context.time_base = tb
                 elif img.shape[:2] != (stream.height, stream.width):
                     raise DatasetError(f"frame {n}: size {img.shape[:2]} differs from the first frame's")
-                frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+                # the frame wraps the array (no copy): encode converts it to the stream's yuv420p at once
+                frame = av.VideoFrame.from_numpy_buffer(img, format="rgb24") if img.flags.c_contiguous \
+                    else av.VideoFrame.from_ndarray(img, format="rgb24")
                 frame.pts, frame.time_base = n, tb
                 if n == 0:
                     frame.pict_type = av.video.frame.PictureType.I
