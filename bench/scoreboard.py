@@ -192,6 +192,9 @@ BENCHES = [
                "<= 1.25x", at_most(1.25), r"pipeline / bare encode, whole machine: ([\d.]+)x", unit="x"),
         Figure("cpu.ratio_tree", 16, "same, process tree only (no kernel writeback, no other jobs)", "(shown)", None,
                r"pipeline / bare encode, process tree: ([\d.]+)x", unit="x"),
+        Figure("cpu.ratio_no_stand_ins", 16, "same, without the hardware stand-ins (simulated servos, frame "
+               "generation)", "(shown)", None,
+               r"info: pipeline without the hardware stand-ins[^\n]*?([\d.]+)x the bare", unit="x"),
         Figure("cpu.pipeline", 16, "pipeline CPU per camera-frame (whole machine)", "(shown)", None,
                r"pipeline \(capture, spool, encode, verify, commit\): ([\d.]+) ms", unit=" ms"),
         Figure("cpu.bare", 16, "bare PyAV SVT-AV1 lp=1 encode, CPU per camera-frame", "(shown)", None,
