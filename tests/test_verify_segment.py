@@ -67,6 +67,16 @@ def test_the_encoders_segment_passes_with_its_stats(segment):
     assert info.frames == N and info.stats is not None and info.stats["count"][0] == N
 
 
+def test_an_av1_segment_is_verified_without_decoding_every_frame(segment, monkeypatch):
+    import app.dataset.video as video
+
+    def full_decode(*args, **kwargs):
+        raise AssertionError("decoded every frame")
+
+    monkeypatch.setattr(video, "_verify_decoding_all", full_decode)
+    assert verify_segment(segment, N, FPS, threads=1).frames == N
+
+
 def test_a_segment_of_one_gop_passes(tmp_path):
     path = tmp_path / "short.mp4"
     encode_segment(frames(0, 2, h=96, w=128), path, FPS, VideoSettings())
@@ -75,10 +85,14 @@ def test_a_segment_of_one_gop_passes(tmp_path):
         verify_segment(path, 3, FPS)
 
 
-def test_h264_segment_passes(tmp_path):
-    path = tmp_path / "h264.mp4"
-    encode_segment(frames(1, N, h=96, w=128), path, FPS, VideoSettings(codec="libx264", g=4))
-    assert verify_segment(path, N, FPS).frames == N
+@pytest.mark.parametrize("codec, extra", [("libx264", {}), ("libx264", {"bf": "3"}), ("libx265", {"bf": "3"})])
+def test_h264_and_hevc_segments_pass(tmp_path, codec, extra):
+    """With B-frames x265 writes open GOPs (the last GOP leans on the one before): the full decode decides."""
+    path = tmp_path / "seg.mp4"
+    encode_segment(frames(1, 2 * N, h=96, w=128), path, FPS, VideoSettings(codec=codec, g=8, extra_options=extra))
+    assert verify_segment(path, 2 * N, FPS).frames == 2 * N
+    with pytest.raises(DatasetError, match="expected"):
+        verify_segment(path, 2 * N + 1, FPS)
 
 
 def _drop(k, close_gap=True):
@@ -158,7 +172,8 @@ def test_a_cut_file_is_refused(segment, tmp_path):
 
 @pytest.mark.parametrize("which", ["last keyframe", "last frame"])
 def test_a_damaged_tail_is_refused(segment, tmp_path, which):
-    """The last GOP is decoded: zeros in place of its keyframe or its last frame are caught."""
+    """The last GOP is decoded: zeros in place of its keyframe or its last frame are caught (the full
+    decode that follows says what it found)."""
     def edit(pkts):
         i = max(i for i, p in enumerate(pkts) if p[3]) if which == "last keyframe" else len(pkts) - 1
         d, pts, dts, key = pkts[i]
@@ -166,7 +181,7 @@ def test_a_damaged_tail_is_refused(segment, tmp_path, which):
 
     bad = remux(segment, tmp_path / "zeros.mp4", edit)
     assert len(_packets(bad)) == N
-    with pytest.raises(DatasetError, match="do not decode|cannot read"):
+    with pytest.raises(DatasetError, match="frames decoded, expected 12|decoding failed"):
         verify_segment(bad, N, FPS)
 
 
