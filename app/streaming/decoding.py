@@ -9,6 +9,9 @@ When the next episode continues where the previous one stopped in the same file 
 streaming), decoding carries on without a seek; otherwise one keyframe seek to the segment start
 (every episode starts on a keyframe). A few containers per camera stay open (LRU), so shuffled
 episode orders over rolled-over files do not re-read each file's index every time.
+
+Over the Hub, `plan` tells which spans this reader will decode; a file's read-ahead then stays
+inside the bytes of those spans (a DataLoader worker fetches its own share, not its neighbour's).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import av
 import numpy as np
 
 from app.dataset.errors import DatasetError
-from app.dataset.reader import DatasetReader
+from app.dataset.reader import FRAMES_AHEAD, DatasetReader
 from app.streaming.readahead import wrap_remote
 
 TOLERANCE_S = 1e-4
@@ -30,11 +33,11 @@ TOLERANCE_S = 1e-4
 
 class _OpenVideo:
     def __init__(self, reader: DatasetReader, rel: str, pool: ThreadPoolExecutor | None = None,
-                 video_key: str | None = None):
+                 video_key: str | None = None, window: list[tuple[int, int]] | None = None):
         self.rel = rel
         self.reader, self.video_key = reader, video_key
         reader.check_video(rel)          # a sample table claiming more than the file holds: refused
-        self._file = wrap_remote(reader.open(rel), reader.fs, rel, pool)
+        self._file = wrap_remote(reader.open(rel), reader.fs, rel, pool, window)
         try:
             self.container = av.open(self._file)
             self.stream = self.container.streams.video[0]
@@ -108,6 +111,28 @@ class EpisodeVideos:
         self._open: dict[str, OrderedDict[str, _OpenVideo]] = {}
         self.seeks = 0          # keyframe seeks made (sequential streaming should make one per file)
         self.opened = 0         # containers opened
+        self._spans: list = []  # what this reader will decode (sharding.Span), for read-ahead windows
+
+    def plan(self, spans) -> None:
+        """The spans (episode, start, stop) this reader will decode, in any order."""
+        self._spans = list(spans)
+
+    def _window(self, key: str, rel: str) -> list[tuple[int, int]] | None:
+        """The byte ranges of the planned spans in file `rel`, one per span (None: no plan, or a file
+        without an index)."""
+        if self._pool is None or not self._spans:
+            return None
+        index = self.reader.check_video(rel)
+        if index is None:
+            return None
+        fps, ranges = self.reader.fps, []
+        for s in self._spans:
+            ref = self.reader.episodes[s.episode].videos.get(key)
+            if ref is not None and ref.path == rel:
+                part = index.span(ref.from_ts + s.start / fps, ref.from_ts + s.stop / fps, after=FRAMES_AHEAD)
+                if part:
+                    ranges.append((min(a for a, _ in part), max(b for _, b in part)))
+        return ranges or None
 
     def _video(self, key: str, rel: str) -> _OpenVideo:
         files = self._open.setdefault(key, OrderedDict())
@@ -115,7 +140,7 @@ class EpisodeVideos:
         if v is None:
             while len(files) >= self.open_per_camera:
                 files.popitem(last=False)[1].close()
-            v = files[rel] = _OpenVideo(self.reader, rel, self._pool, key)
+            v = files[rel] = _OpenVideo(self.reader, rel, self._pool, key, self._window(key, rel))
             self.opened += 1
         files.move_to_end(rel)
         return v

@@ -192,6 +192,7 @@ class StreamingDataset:
 
     def _produce(self, order: list[Span]) -> Iterator[dict]:
         videos = self.last_videos = EpisodeVideos(self.reader)
+        videos.plan(order)
         try:
             for span in order:
                 yield from self._episode_frames(span, videos)

@@ -5,6 +5,11 @@ trip per miss (50 ms each at 50 ms latency, even with the file's growing read-ah
 keeps the next `ahead` blocks (the range cache's block size, 256 KiB) in flight on a small shared
 thread pool, so the round trips overlap; reads then find their bytes in the range cache. After a
 seek the window simply moves with the position.
+
+`window`, a list of byte ranges (first, end), is the part of the file this reader will decode (the
+episodes of a DataLoader worker's or a rank's share, in any order): read-ahead stays inside it, so a
+worker does not fetch the bytes of other workers' episodes. A read outside it (the file's header and
+sample table) fetches only what it needs.
 """
 
 from __future__ import annotations
@@ -14,25 +19,43 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 
 class ReadAheadFile(io.RawIOBase):
-    def __init__(self, raw, fs, rel: str, pool: ThreadPoolExecutor, ahead: int = 8):
+    def __init__(self, raw, fs, rel: str, pool: ThreadPoolExecutor, ahead: int = 8,
+                 window: list[tuple[int, int]] | None = None):
         super().__init__()
         self.raw, self.fs, self.rel, self.pool, self.ahead = raw, fs, rel, pool, ahead
+        self.window = window
         self.size = fs.manifest.files[rel]
         self.block = fs.range_cache.block_size
         self._inflight: dict[int, Future] = {}
         self._done: set[int] = set()
 
-    def _fetch(self, b: int) -> None:
-        lo = b * self.block
-        self.fs.read_range(self.rel, lo, min(self.size, lo + self.block))
+    def _fetch(self, b: int, demand: tuple[int, int]) -> None:
+        """Block b whole, or with a window only its planned bytes and those the read asks for (a
+        block straddles the end of an episode: its other bytes belong to another worker's share)."""
+        lo, hi = b * self.block, min(self.size, (b + 1) * self.block)
+        if self.window is None:
+            self.fs.read_range(self.rel, lo, hi)
+            return
+        for a, z in [demand] + self.window:
+            a, z = max(lo, a), min(hi, z)
+            if a < z:
+                self.fs.read_range(self.rel, a, z)
+
+    def _planned(self, b: int) -> bool:
+        lo, hi = b * self.block, (b + 1) * self.block
+        return any(a < hi and lo < z for a, z in self.window)
 
     def _ensure(self, pos: int, n: int) -> None:
         first, last_block = pos // self.block, (self.size - 1) // self.block
         # the fsspec file below reads one block beyond what is asked (its readahead cache)
         need = range(first, min((pos + max(n, 1)) // self.block + 1, last_block) + 1)
-        for b in range(first, min(first + max(self.ahead, len(need)), last_block + 1)):
+        ahead = range(first, min(first + max(self.ahead, len(need)), last_block + 1))
+        if self.window is not None:
+            inside = any(lo <= pos < hi for lo, hi in self.window)
+            ahead = [b for b in ahead if b in need or (inside and self._planned(b))]
+        for b in ahead:
             if b not in self._done and b not in self._inflight:
-                self._inflight[b] = self.pool.submit(self._fetch, b)
+                self._inflight[b] = self.pool.submit(self._fetch, b, (pos, pos + max(n, 1)))
         for b in need:                       # wait for the blocks this read needs: no double fetch
             f = self._inflight.pop(b, None)
             if f is not None:
@@ -73,9 +96,10 @@ class ReadAheadFile(io.RawIOBase):
         super().close()
 
 
-def wrap_remote(raw, fs, rel: str, pool: ThreadPoolExecutor | None):
-    """`raw` wrapped with read-ahead when it is a Hub file (app.hub.remote_fs), else unchanged."""
+def wrap_remote(raw, fs, rel: str, pool: ThreadPoolExecutor | None, window: list[tuple[int, int]] | None = None):
+    """`raw` wrapped with read-ahead (inside `window` when given) when it is a Hub file
+    (app.hub.remote_fs), else unchanged."""
     manifest = getattr(fs, "manifest", None)
     if pool is None or manifest is None or not hasattr(fs, "read_range") or rel not in manifest.files:
         return raw
-    return ReadAheadFile(raw, fs, rel, pool)
+    return ReadAheadFile(raw, fs, rel, pool, window=window)
