@@ -62,8 +62,24 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def _named_command(argv: list[str]) -> list | None:
+    """[module] when argv starts with a subcommand: only its parser is built, so a script's
+    `teleop-studio edit ...` does not import what every other subcommand's flags need."""
+    name = argv[0].replace("-", "_") if argv else ""
+    if name not in COMMANDS:
+        return None
+    try:
+        mod = importlib.import_module(f"app.commands.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"app.commands.{name}":
+            raise
+        return None
+    return [mod] if mod.NAME == argv[0] else None
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(_named_command(argv)).parse_args(argv)
     from app.logs import setup_logging
 
     log_path = setup_logging(args.log_level)

@@ -71,8 +71,16 @@ def test_merge_renumbers_tasks_and_indexes(fixtures_dir, studio, tmp_path):
     assert r.tasks == ["pick the red cube", "place the cube in the bowl"]
     assert r.read_episode(4).column("task_index").to_pylist()[0] == 1
     assert r.read_episode(5).column("index").to_pylist()[-1] == 359
+    # each source file is kept whole, so it is copied as it is: its episodes keep their timestamps
+    assert res.video_files_copied == 2 * len(r.video_keys) and res.data_files_copied == 1
     for e in range(3, 6):
-        assert r.episodes[e].videos["observation.images.front"].from_ts > 5.9   # appended after the first copy
+        ref, first = r.episodes[e].videos["observation.images.front"], r.episodes[e - 3].videos["observation.images.front"]
+        assert ref.path != first.path and (ref.from_ts, ref.to_ts) == (first.from_ts, first.to_ts)
+    for key in r.video_keys:
+        src_file = DatasetReader(src).episodes[0].videos[key].path
+        assert (tmp_path / "m" / r.episodes[3].videos[key].path).read_bytes() == (src / src_file).read_bytes()
+    assert (tmp_path / "m" / r.episodes[0].data_file).read_bytes() == (src / DatasetReader(src).episodes[0].data_file).read_bytes()
+    assert r.episodes[3].data_file != r.episodes[0].data_file         # the second copy's rows are renumbered
 
 
 def test_merge_refuses_a_mismatch_naming_it(fixtures_dir, studio, tmp_path):

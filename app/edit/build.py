@@ -9,7 +9,9 @@ earlier crash is deleted by the next edit to the same DST.
 
 Rollover follows the writer (app/dataset/writer.py): a data file takes the next episode unless
 size + size/rows * episode_rows >= data_files_size_in_mb; a camera file unless its size + the
-episode's packet bytes >= video_files_size_in_mb; the episodes metadata is split evenly into files
+episode's packet bytes >= video_files_size_in_mb. A source camera file the plan keeps whole (every
+episode, in order: a merge's sources, a delete's untouched files) is copied as it is into a file of
+its own, as lerobot-edit-dataset copies untouched files; the episodes metadata is split evenly into files
 under data_files_size_in_mb. Limits, templates and chunks_size come from the first source's info.json.
 """
 
@@ -32,11 +34,13 @@ from app.dataset import layout as L
 from app.dataset.features import arrow_schema, stats_features, video_keys
 from app.dataset.meta import episodes_schema, info_json, tasks_table
 from app.dataset.stats import to_json
-from app.durable import fsync_dir, fsync_file
+from app.durable import fsync_dir
 from app.edit import stats as S
+from app.edit.data_out import DataOut, copy_unchanged, data_runs
 from app.edit.packets import SourceVideo, VideoOut
-from app.edit.plan import EditError, Plan
+from app.edit.plan import EditError, Plan, kept_whole
 from app.edit.rows import EpisodeRows
+from app.edit.whole import Durable
 
 PARTIAL = ".partial"
 
@@ -55,50 +59,19 @@ class Result:
     reencoded_episodes: list = field(default_factory=list)   # (output episode, camera, frames)
     data_files: int = 0
     video_files: int = 0
+    video_files_copied: int = 0    # source files kept whole, copied as they are
+    data_files_copied: int = 0
     seconds: float = 0.0
 
     def summary(self) -> str:
         head = (f"{self.path}: {self.episodes} episodes, {self.frames} frames; "
                 f"{self.packets_copied} video packets copied, {self.frames_reencoded} frames re-encoded")
+        if self.video_files_copied or self.data_files_copied:
+            head += (f"; {self.video_files_copied} video and {self.data_files_copied} data files kept whole "
+                     "(copied as they are)")
         for ep, cam, n in self.reencoded_episodes:
             head += f"\n  episode {ep} {cam}: its first {n} frames were re-encoded (the cut is not on a keyframe)"
         return head + f" ({self.seconds:.2f} s)"
-
-
-class DataOut:
-    def __init__(self, root: Path, info: dict, schema: pa.Schema):
-        self.root, self.info, self.schema = root, info, schema
-        self.limit = info.get("data_files_size_in_mb", L.DEFAULT_DATA_MB) * L.MB
-        self.chunk = self.file = -1
-        self.writer = self.handle = None
-        self.rows = 0
-        self.files = 0
-
-    def add(self, table: pa.Table) -> tuple[int, int]:
-        n = table.num_rows
-        if self.writer is not None:
-            size = self.handle.tell()
-            if self.rows and size + size / self.rows * n >= self.limit:
-                self.close()
-                per_chunk = self.info.get("chunks_size", L.DEFAULT_CHUNKS_SIZE)
-                self.chunk, self.file = L.next_file(self.chunk, self.file, per_chunk)
-        if self.writer is None:
-            if self.chunk < 0:
-                self.chunk, self.file = 0, 0
-            path = self.root / L.data_path(self.info, self.chunk, self.file)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.handle = open(path, "wb")
-            self.writer = pq.ParquetWriter(self.handle, self.schema, compression="snappy")
-            self.rows, self.files = 0, self.files + 1
-        self.writer.write_table(table)
-        self.rows += n
-        return self.chunk, self.file
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            self.handle.close()
-            self.writer = self.handle = None
 
 
 def partial_path(dst: Path) -> Path:
@@ -134,9 +107,10 @@ def build(plan: Plan, dst, *, in_place: bool = False, progress: Callable[[int, i
     if work.exists():
         shutil.rmtree(work)          # a crashed earlier edit's leftovers
     work.mkdir(parents=True)
+    durable = Durable()
     try:
-        result = _write(plan, work, progress, cancel)
-        _fsync_tree(work)
+        result = _write(plan, work, progress, cancel, durable)
+        durable.finish(work)
         if in_place:
             from app.edit.inplace import swap_in
 
@@ -147,16 +121,18 @@ def build(plan: Plan, dst, *, in_place: bool = False, progress: Callable[[int, i
             os.replace(work, dst)
             fsync_dir(dst.parent)
     except BaseException:
+        durable.close()
         shutil.rmtree(work, ignore_errors=True)
         raise
     finally:
+        durable.close()
         if lock is not None:
             lock.release()
     result.path, result.seconds = dst, time.monotonic() - t0
     return result
 
 
-def _write(plan: Plan, root: Path, progress, cancel) -> Result:
+def _write(plan: Plan, root: Path, progress, cancel, durable: Durable) -> Result:
     first = plan.sources[0].reader
     info = json.loads(json.dumps(first.info))
     features = plan.features
@@ -171,6 +147,10 @@ def _write(plan: Plan, root: Path, progress, cancel) -> Result:
     vouts = {k: VideoOut(root, lambda c, f, k=k: L.video_path(info, k, c, f),
                          info.get("video_files_size_in_mb", L.DEFAULT_VIDEO_MB) * L.MB,
                          lambda c, f: L.next_file(c, f, chunks_size)) for k in cams}
+    whole = {k: kept_whole(plan, lambda ep, k=k: (ep.videos[k].path, ep.videos[k].from_ts)) for k in cams}
+    placed: dict[str, tuple[int, int]] = {}
+    runs = data_runs(plan)
+    copied = None           # (chunk, file, task_index column, first index) of the data file copied whole
     open_videos: dict[tuple[int, str], tuple[str, SourceVideo]] = {}
     rows_of = [EpisodeRows(s.reader) for s in plan.sources]
     src_stats = [None] * len(plan.sources)
@@ -184,28 +164,55 @@ def _write(plan: Plan, root: Path, progress, cancel) -> Result:
             src = plan.sources[pick.source]
             r = src.reader
             ep = r.episodes[pick.episode]
-            table = rows_of[pick.source].read(pick.episode)
-            length = table.num_rows
-            old = [r.tasks[t] for t in table.column("task_index").to_pylist()]
-            if pick.task is not None:
-                new = [pick.task] * length
-            elif plan.rename_task is not None:
-                new = [plan.rename_task(t) for t in old]
+            if runs.get(i) == i:
+                copied = copy_unchanged(data, r, plan, i, runs, total, schema, tasks, durable.copy)
+                result.data_files_copied += copied is not None
+            elif i not in runs:
+                copied = None
+            table = None
+            if copied is not None:     # rows as they are in a data file copied whole
+                chunk, file, task_col, base = copied
+                length = ep.length
+                old_cols = cols = {"index": np.arange(total, total + length, dtype=np.int64),
+                                   "episode_index": np.full(length, i, dtype=np.int64),
+                                   "task_index": task_col[ep.from_index - base:ep.to_index - base].astype(np.int64)}
+                new = [r.tasks[t] for t in dict.fromkeys(cols["task_index"].tolist())]
+                for t in new:
+                    tasks.setdefault(t, len(tasks))
             else:
-                new = old
-            for t in new:
-                tasks.setdefault(t, len(tasks))
-            cols = {"index": np.arange(total, total + length, dtype=np.int64),
-                    "episode_index": np.full(length, i, dtype=np.int64),
-                    "task_index": np.array([tasks[t] for t in new], dtype=np.int64)}
-            arrays = [pa.array(cols[f.name], f.type) if f.name in cols else table.column(f.name).cast(f.type)
-                      for f in schema]
-            chunk, file = data.add(pa.Table.from_arrays(arrays, schema=schema))
+                table = rows_of[pick.source].read(pick.episode)
+                length = table.num_rows
+                old = [r.tasks[t] for t in table.column("task_index").to_pylist()]
+                if pick.task is not None:
+                    new = [pick.task] * length
+                elif plan.rename_task is not None:
+                    new = [plan.rename_task(t) for t in old]
+                else:
+                    new = old
+                for t in new:
+                    tasks.setdefault(t, len(tasks))
+                cols = {"index": np.arange(total, total + length, dtype=np.int64),
+                        "episode_index": np.full(length, i, dtype=np.int64),
+                        "task_index": np.array([tasks[t] for t in new], dtype=np.int64)}
+                old_cols = {c: table.column(c).to_numpy() for c in S.RENUMBERED if c in table.column_names}
+                arrays = [pa.array(cols[f.name], f.type) if f.name in cols else _as(table.column(f.name), f.type)
+                          for f in schema]
+                chunk, file = data.add(pa.Table.from_arrays(arrays, schema=schema))
             row = {"episode_index": i, "tasks": list(dict.fromkeys(new)), "length": length,
                    "data/chunk_index": chunk, "data/file_index": file,
                    "dataset_from_index": total, "dataset_to_index": total + length}
             for key in cams:
                 ref = ep.videos[key]
+                first = whole[key].get(i)
+                if first is not None:       # a source file kept whole: copied, timestamps unchanged
+                    if first == i:
+                        placed[key] = vouts[key].add_whole(lambda path, r=r, rel=ref.path: durable.copy(r, rel, path))
+                        result.video_files_copied += 1
+                    result.packets_copied += length
+                    c, f = placed[key]
+                    row.update({f"videos/{key}/chunk_index": c, f"videos/{key}/file_index": f,
+                                f"videos/{key}/from_timestamp": ref.from_ts, f"videos/{key}/to_timestamp": ref.to_ts})
+                    continue
                 held = open_videos.get((pick.source, key))
                 if held is None or held[0] != ref.path:
                     if held is not None:
@@ -224,7 +231,7 @@ def _write(plan: Plan, root: Path, progress, cancel) -> Result:
 
                 src_stats[pick.source] = episode_stats(r)
             stats = dict(src_stats[pick.source][pick.episode])
-            stats.update(S.renumbered_stats(cols))
+            stats.update(S.renumbered_stats(cols, old_cols, stats))
             for name in stat_feats:
                 if name in S.RENUMBERED:
                     continue
@@ -232,6 +239,7 @@ def _write(plan: Plan, root: Path, progress, cancel) -> Result:
                     if name in cams:
                         stats[name] = S.video_episode_stats(r.iter_frames(pick.episode, name))
                     else:
+                        table = table if table is not None else rows_of[pick.source].read(pick.episode)
                         values = np.asarray(table.column(name).to_pylist(), dtype=features[name]["dtype"])
                         stats[name] = S.numeric_episode_stats(name, values, fps)
             stats = {k: stats[k] for k in stat_feats if k in stats}
@@ -349,9 +357,5 @@ def _carry_studio(plan: Plan, root: Path) -> None:
         (root / ".studio" / "health.jsonl").write_text("\n".join(health) + "\n", encoding="utf-8")
 
 
-def _fsync_tree(root: Path) -> None:
-    for dirpath, _, files in os.walk(root):
-        for f in files:
-            fsync_file(Path(dirpath) / f)
-        fsync_dir(Path(dirpath))
-
+def _as(column: pa.ChunkedArray, t: pa.DataType) -> pa.ChunkedArray:
+    return column if column.type == t else column.cast(t)

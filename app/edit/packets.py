@@ -120,6 +120,7 @@ class VideoFile:
     size: int = 0
     episodes: int = 0
     written: list = field(default_factory=list)
+    whole: bool = False      # a source file copied as it is: nothing is appended to it
 
 
 class VideoOut:
@@ -134,7 +135,8 @@ class VideoOut:
     def add(self, seg: Segment) -> tuple[int, int, float, float]:
         """Mux one episode; returns (chunk, file, from_timestamp, to_timestamp)."""
         cur = self.current
-        if cur is None or cur.key != seg.stream_key or (cur.episodes and cur.size + seg.size >= self.limit):
+        full = cur is not None and cur.episodes and cur.size + seg.size >= self.limit
+        if cur is None or cur.whole or cur.key != seg.stream_key or full:
             chunk, file = (0, 0) if cur is None else self.next_file(cur.chunk, cur.file)
             self.close()
             path = self.root / self.rel_for(chunk, file)
@@ -153,6 +155,18 @@ class VideoOut:
         cur.size += seg.size
         cur.episodes += 1
         return cur.chunk, cur.file, start, cur.end_s
+
+    def add_whole(self, copy_to) -> tuple[int, int]:
+        """A source file kept whole goes into the next file as it is (copy_to(path) writes it), so its
+        episodes keep their timestamps and bytes; the next remuxed episode starts a file after it."""
+        cur = self.current
+        chunk, file = (0, 0) if cur is None else self.next_file(cur.chunk, cur.file)
+        self.close()
+        path = self.root / self.rel_for(chunk, file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        copy_to(path)
+        self.current = VideoFile(path, chunk, file, (), whole=True)
+        return chunk, file
 
     def close(self) -> None:
         if self.current is not None and self.current.container is not None:

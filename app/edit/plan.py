@@ -66,3 +66,27 @@ def keep_plan(src: Source, keep: list[int], description: str) -> Plan:
     if not keep:
         raise EditError("the edit would leave no episodes; a dataset needs at least one")
     return Plan([src], [Pick(0, e) for e in keep], description=description)
+
+
+def kept_whole(plan: Plan, place: Callable) -> dict[int, int]:
+    """Picks whose source file the plan keeps whole (all its episodes, each once, consecutive and in
+    the file's order), so the file can be copied as it is. place(episode) -> (file, position in it),
+    or None. -> {pick position: position of that file's first pick}."""
+    by_file: dict[tuple[int, str], list] = {}
+    for si, s in enumerate(plan.sources):
+        for e, ep in enumerate(s.reader.episodes):
+            where = place(ep)
+            if where is not None:
+                by_file.setdefault((si, where[0]), []).append((where[1], e))
+    at: dict[tuple[int, int], list[int]] = {}
+    for i, p in enumerate(plan.picks):
+        at.setdefault((p.source, p.episode), []).append(i)
+    out: dict[int, int] = {}
+    for (si, _), eps in by_file.items():
+        where = [at.get((si, e), ()) for _, e in sorted(eps)]
+        if any(len(w) != 1 for w in where):
+            continue
+        first = where[0][0]
+        if [w[0] for w in where] == list(range(first, first + len(where))):
+            out.update((w[0], first) for w in where)
+    return out

@@ -13,14 +13,14 @@ from app.dataset.errors import DatasetError
 from app.dataset.reader import DatasetReader
 
 
-def _is_local(fs) -> bool:
+def is_local(fs) -> bool:
     proto = getattr(fs, "protocol", "")
     return "file" in (proto if isinstance(proto, (tuple, list)) else (proto,))
 
 
 class EpisodeRows:
     def __init__(self, reader: DatasetReader):
-        self.reader, self.local = reader, _is_local(reader.fs)
+        self.reader, self.local = reader, is_local(reader.fs)
         self.path: str | None = None
         self.table: pa.Table | None = None
         self.index: np.ndarray | None = None

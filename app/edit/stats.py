@@ -52,12 +52,19 @@ def numeric_episode_stats(name: str, values: np.ndarray, fps: int) -> dict:
     return numeric_stats(np.asarray(values))
 
 
-def renumbered_stats(cols: dict[str, np.ndarray]) -> dict:
+def renumbered_stats(cols: dict[str, np.ndarray], old_cols: dict | None = None, old_stats: dict | None = None) -> dict:
     """Stats of the columns an edit renumbers (index, episode_index, task_index), equal to the
-    writer's numeric_stats to the last bit, computed per column with `int_stats`."""
+    writer's numeric_stats to the last bit, computed per column with `int_stats`. A column whose
+    values the edit left as they were (old_cols: the source's values) keeps the source's stats."""
     out = {}
     for n in RENUMBERED:
-        out[n] = int_stats(np.asarray(cols[n]).reshape(-1))
+        new = np.asarray(cols[n]).reshape(-1)
+        kept = (old_stats or {}).get(n)
+        old = (old_cols or {}).get(n)
+        if kept and "count" in kept and old is not None and (old is new or np.array_equal(new, old)):
+            out[n] = kept
+        else:
+            out[n] = int_stats(new)
     return out
 
 
