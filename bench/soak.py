@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 from pathlib import Path
 
 import psutil
@@ -53,6 +54,9 @@ def main() -> int:
     ap.add_argument("--fps", type=int, default=30)
     ap.add_argument("--json", type=Path, help="write the figures to this JSON file")
     ap.add_argument("--content", choices=CONTENTS, default="camera-like", help="what the cameras film")
+    ap.add_argument("--tracemalloc", type=int, default=0, metavar="N",
+                    help="diagnose RSS growth: print the N source lines whose Python allocations grew most "
+                         "between the two settled states (slows Python down; not for the figures)")
     a = ap.parse_args()
     episode_s = min(a.episode_s, max(3.0, a.minutes * 60 / 4))  # short runs still see >= 4 takes
     n_takes = max(4, math.ceil(a.minutes * 60 / (episode_s + a.reset_s)))
@@ -105,7 +109,13 @@ def main() -> int:
             reads.append({"rss_mb": proc.memory_info().rss / 1e6, "threads": proc.num_threads(),
                           "py_threads": threading.active_count(), "fds": proc.num_fds()})
             time.sleep(0.2)
+        if a.tracemalloc:
+            snaps.append(tracemalloc.take_snapshot())
         return {k: statistics.median(r[k] for r in reads) for k in reads[0]}
+
+    snaps: list = []
+    if a.tracemalloc:
+        tracemalloc.start(8)
 
     state: dict[str, dict] = {}
     print(f"soak: {a.minutes:g} min, takes of {episode_s:g} s + {a.reset_s:g} s resets, {a.cameras} cameras "
@@ -138,6 +148,11 @@ def main() -> int:
     wall = time.monotonic() - t_begin
     state["end"] = settled()
     print(f"settled state at the end: {state['end']}", flush=True)
+    if len(snaps) == 2:
+        print(f"Python allocations grown most between the settled states (tracemalloc, top {a.tracemalloc}):")
+        for stat in snaps[1].compare_to(snaps[0], "traceback")[:a.tracemalloc]:
+            print(f"  {stat.size_diff / 1e6:+8.2f} MB {stat.count_diff:+7d} blocks  "
+                  + " <- ".join(f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno}" for f in stat.traceback[:4]))
     s.end()  # hands over the take held through the reset
     s.wait_takes(30)
     queue.flush()
