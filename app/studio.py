@@ -17,7 +17,9 @@ keeps encoding in the background and is closed once its queue is empty), and at 
 Events (data in brackets): "state" (State), the session's own events ("take_kept", "take_closed",
 "take_submitted", "take_discarded", "disk_low", "disk_full", "error"), "session_opened"
 (SessionConfig), "session_closed", "datasets" (open roots changed), "session_committed"
-(SessionResult: the session ended and every take it kept is committed or failed), "quit_ready".
+(SessionResult: the session ended and every take it kept is committed or failed), "backlog"
+(app.encoding.status.Behind: takes not encoded yet and the encoding time left, when it changes),
+"capture_late" (a take lost a frame: every encoder waits until the take ends), "quit_ready".
 Observers must only take note and return; the Qt side re-emits them on the GUI thread.
 """
 
@@ -83,6 +85,7 @@ class Studio:
         self.datasets: dict[Path, OpenDataset] = {}
         self._leaving: list[tuple[Session, OpenDataset]] = []  # ended sessions whose takes still arrive
         self._flushed = self._reported = False  # for the current session
+        self._behind = None  # the last "backlog" event's figure
         self._observers: list[Observer] = []
         self._lock = threading.RLock()
 
@@ -105,6 +108,9 @@ class Studio:
         if event == "state":  # encoding yields the CPU while any take is recorded, in every dataset
             for ds in list(self.datasets.values()):
                 ds.queue.set_throttled(data == State.RECORDING)
+        elif event == "capture_late":  # and stops until the take ends once capture falls behind
+            for ds in list(self.datasets.values()):
+                ds.queue.give_way(True)
         self._emit(event, data)
 
     # -- what the window shows --------------------------------------------------------------------
@@ -223,6 +229,7 @@ class Studio:
                 counts = ds.queue.counts()
                 self._emit("session_committed", SessionResult(ds.root, ds.repo_id, s.kept,
                                                               ds.writer.total_episodes, counts.get("failed", 0)))
+        self._report_backlog()
         for left in list(self._leaving):
             if left[0].settled():
                 self._leaving.remove(left)
@@ -231,6 +238,19 @@ class Studio:
         for d in list(self.datasets.values()):
             if d.finishing and d.root not in busy and d is not self.current and not d.queue.has_work():
                 self._close_dataset(d)
+
+    def backlog(self):
+        """How far encoding is behind, over every open dataset (app.encoding.status.Behind)."""
+        from app.encoding.status import behind
+
+        queues = self.queues()
+        return behind([q.backlog() for q in queues], any(q.giving_way for q in queues))
+
+    def _report_backlog(self) -> None:
+        b = self.backlog()
+        if b != self._behind:
+            self._behind = b
+            self._emit("backlog", b)
 
     # -- datasets ---------------------------------------------------------------------------------
     def _open_dataset(self, root: Path, repo_id: str, decide, video, cfg: SessionConfig | None) -> OpenDataset:

@@ -3,11 +3,19 @@
     .venv/bin/python bench/record_session.py [--episodes 10 --episode-time-s 20 --reset-time-s 5]
                                             [--cameras 2 --width 640 --height 480 --fps 30]
                                             [--content camera-like synthetic] [--load 1] [--bimanual]
+                                            [--unprivileged | --user nobody]
 
 Each --content is one session and one labelled set of figures: "camera-like" (bench/camera_like.py: a
 natural scene panned by hand, sensor noise; what a real camera costs the encoder) first, then
-"synthetic", the simulated rig's own flat scene (cheap to encode). --load N runs N busy processes
-(a competing job on N cores) for the whole run.
+"synthetic", the simulated rig's own flat scene (cheap to encode). --load N runs N busy processes (pure
+CPU spin), all pinned to the last core, for the whole run: a competing job on one core.
+
+--unprivileged re-runs the bench with every capability dropped (setpriv), as a desktop user runs the
+studio: no nice -10 for capture, no real-time encoder threads. --user U also switches to user U (the
+interpreter and the repository must be readable by U). "unprivileged: yes/no" says what the run had.
+When capture loses a frame the encoders wait until the take ends (app/encoding/child.py `hold`): the
+backlog the window shows ("encoding N takes behind, about M min of encoding left") is printed after
+each take, and the encode budget's estimate for that case is printed before the session.
 
 The operator is simulated: each take is stopped with Next (right arrow) shortly before its time
 limit, so Stop latency is measured on the control path the window uses. Prints: frames on time
@@ -54,12 +62,20 @@ def main() -> None:
                     help="what the cameras film, one session each (default: camera-like, then synthetic)")
     ap.add_argument("--load", type=int, default=0, help="busy processes competing for the CPU meanwhile")
     ap.add_argument("--bimanual", action="store_true", help="two SO-101 pairs and 3 cameras (--cameras ignored)")
+    ap.add_argument("--unprivileged", action="store_true",
+                    help="run with every capability dropped (no nice -10, no real-time threads)")
+    ap.add_argument("--user", help="run as this user, unprivileged (implies --unprivileged)")
     a = ap.parse_args()
+    if (a.unprivileged or a.user) and not os.environ.get("RECORD_SESSION_DROPPED"):
+        sys.exit(drop_privileges(a.user))
+    print(f"unprivileged: {'yes' if unprivileged() else 'no'} (uid {os.getuid()})", flush=True)
 
     from PySide6.QtCore import QCoreApplication
 
     app = QCoreApplication.instance() or QCoreApplication([])  # noqa: F841 - QThreads want one
-    load = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(a.load)]
+    core = max(os.sched_getaffinity(0))
+    spin = f"import os\nos.sched_setaffinity(0, {{{core}}})\nwhile True: pass"
+    load = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(a.load)]
     try:
         for content in a.content:
             session(a, content)
@@ -95,8 +111,10 @@ def session(a, content: str) -> None:
     s, queue = setup.session, setup.queue
     queue.pause_while_recording = a.pause_encoding_while_recording
     s.add_observer(lambda e, d: queue.set_throttled(d == State.RECORDING) if e == "state" else None)
-    if a.bimanual:
-        backlog_estimate(a, setup.writer.video, cfg)
+    backlog_estimate(a, setup.writer.video, cfg)
+    studio = setup.studio
+    shown, gave_way = [], []
+    s.add_observer(lambda e, d: gave_way.append(d) if e == "capture_late" else None)
     workers = EncodeWorkers(queue)
     workers.start()
     proc = psutil.Process()
@@ -127,7 +145,10 @@ def session(a, content: str) -> None:
         take.wait(5.0)
         closed_after.append(time.perf_counter() - t0)
         rec_time += take.accepted / a.fps
-        print(f"episode {ep + 1}/{a.episodes}: {take.health.summary()}  backlog {queue.counts()}", flush=True)
+        behind = studio.backlog()  # what the window's status bar shows now
+        shown.append(behind)
+        print(f"episode {ep + 1}/{a.episodes}: {take.health.summary()}  backlog {queue.counts()}; "
+              f"shown: {behind.text()}", flush=True)
         if ep < a.episodes - 1:
             time.sleep(a.reset_time_s)
     t_rec = time.monotonic() - t_begin
@@ -164,6 +185,10 @@ def session(a, content: str) -> None:
     print(f"peak RSS {tag}: {peak['rss'] / 1e6:.0f} MB")
     print(f"spool {tag}: {spool_bytes / 1e6:.0f} MB written at {spool_bytes / 1e6 / max(rec_time, 1e-9):.1f} MB/s "
           f"while recording")
+    worst = max(shown, key=lambda b: (b.takes, b.eta_s or 0))
+    print(f"backlog shown while recording {tag}: at most {worst.takes} takes behind"
+          + (f", about {worst.eta_s / 60:.1f} min of encoding left" if worst.eta_s is not None else "")
+          + f"; encoders gave way in {len(gave_way)} of {len(takes)} takes")
     print(f"session wall time {tag} {t_rec:.0f} s; encoding backlog drained {drain_s:.0f} s after the last take"
           f" ({'ok' if drained else 'NOT drained'}); episodes committed: {setup.writer.total_episodes}", flush=True)
     if tmp is not None:
@@ -177,10 +202,59 @@ def backlog_estimate(a, settings, cfg) -> None:
     speed = budget.measure_speed(settings, a.width, a.height, use_cache=False)
     plan = budget.Plan(((a.height, a.width),) * a.cameras, a.fps, a.episode_time_s, a.reset_time_s, a.episodes,
                        cfg.video_encoding_batch_size)
-    est = budget.estimate(plan, {(a.height, a.width): speed})
+    speeds = {(a.height, a.width): speed}
+    est = budget.estimate(plan, speeds)
+    held = budget.estimate(plan, speeds, gives_way=True)
     print(f"encode budget estimate (measured {speed.encode_fps:.0f} fps full speed, {speed.throttled_fps:.0f} fps "
-          f"throttled, decode-back {speed.decode_fps:.0f} fps per {a.width}x{a.height} stream): {est.summary()}",
-          flush=True)
+          f"throttled, decode-back {speed.decode_fps:.0f} fps per {a.width}x{a.height} stream): {est.summary()}; "
+          f"if the encoders give way in every take: {held.backlog_after_s / 60:.1f} min of encoding left "
+          f"({held.backlog_episodes:.1f} takes)", flush=True)
+
+
+def unprivileged() -> bool:
+    """True when this process may not raise a thread above normal priority (nice -10): the studio's
+    capture then has no head start over other work."""
+    from app.cpu_priority import favour_calling_thread
+
+    got = []
+    t = threading.Thread(target=lambda: got.append(favour_calling_thread()))
+    t.start()
+    t.join()
+    return not got[0]
+
+
+def drop_privileges(user: str | None) -> int:
+    """Run this bench again with no capabilities (and as `user`); returns its exit code."""
+    import shutil
+
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        print("error: --unprivileged needs setpriv (util-linux)", file=sys.stderr)
+        return 2
+    cmd = [setpriv, "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all"]
+    if user:
+        import pwd
+
+        try:
+            gid = pwd.getpwnam(user).pw_gid
+        except KeyError:
+            print(f"error: no user {user!r} on this machine", file=sys.stderr)
+            return 2
+        cmd += [f"--reuid={user}", f"--regid={gid}", "--init-groups"]
+    repo = Path(__file__).resolve().parent.parent
+    probe = subprocess.run([*cmd, sys.executable, "-c", "import app.studio"], cwd=repo, capture_output=True, text=True)
+    if probe.returncode:
+        last = (probe.stderr.strip().splitlines() or ["?"])[-1]
+        print(f"error: {sys.executable} cannot run the studio as {user or 'an unprivileged process'}: {last} "
+              "(is the interpreter's folder readable by that user? --unprivileged keeps the user and drops "
+              "only the privileges)", file=sys.stderr)
+        return 2
+    env = {**os.environ, "RECORD_SESSION_DROPPED": "1"}
+    if user:
+        env["HOME"] = tempfile.mkdtemp(prefix="record-bench-home-")
+        os.chmod(env["HOME"], 0o777)
+    args = [a for a in sys.argv[1:]]
+    return subprocess.call([*cmd, sys.executable, str(Path(__file__).resolve()), *args], env=env)
 
 
 if __name__ == "__main__":

@@ -131,7 +131,7 @@ class MainWindow(QMainWindow):
         # menus and status bar exist before the panels, so panels can add actions and messages
         bar = self.menuBar()
         self.file_menu, self.view_menu, self.help_menu = (bar.addMenu(t) for t in ("&File", "&View", "&Help"))
-        self.status = RigStatusBar(rig, self)
+        self.status = RigStatusBar(rig, self, events=self.events)
         self.setStatusBar(self.status)
         self._closed = False
         self.docks: dict[str, QDockWidget] = {}

@@ -1,4 +1,5 @@
-"""The status bar: which rig, whether each device answers (cameras with measured fps), process CPU."""
+"""The status bar: which rig, whether each device answers (cameras with measured fps), how far encoding
+is behind (the studio model's "backlog" event), process CPU."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ OK, BAD = "#5ccf7a", "#ef5b5b"
 
 
 class RigStatusBar(QStatusBar):
-    def __init__(self, rig: Rig, parent: QWidget | None = None):
+    def __init__(self, rig: Rig, parent: QWidget | None = None, events=None):
+        """events: widgets.context.StudioEvents, whose "backlog" events the bar shows."""
         super().__init__(parent)
         self.setObjectName("RigStatusBar")
         self.rig = rig
@@ -23,11 +25,28 @@ class RigStatusBar(QStatusBar):
         self.cpu_label = QLabel("CPU –")
         self.cpu_label.setToolTip("CPU used by the studio process, in % of one core")
         self.addWidget(self.rig_label)
+        self.backlog_label = QLabel()
+        self.backlog_label.setObjectName("EncodingBehind")
+        self.backlog_label.setToolTip("Takes recorded but not encoded yet, and the encoding time left at the "
+                                      "speed measured on this machine")
+        self.backlog_label.hide()
         self.addWidget(self.devices_label, 1)
+        self.addPermanentWidget(self.backlog_label)
         self.addPermanentWidget(self.cpu_label)
+        if events is not None:
+            events.event.connect(self._on_event)
         self._last_cpu = (time.monotonic(), time.process_time())
         self.cpu_percent = 0.0
         self.refresh()
+
+    def _on_event(self, event: str, data) -> None:
+        if event == "backlog":
+            self.show_backlog(data)
+
+    def show_backlog(self, behind) -> None:
+        """behind: app.encoding.status.Behind; nothing is shown once encoding has caught up."""
+        self.backlog_label.setText(behind.text())
+        self.backlog_label.setVisible(behind.takes > 0)
 
     def refresh(self) -> None:
         kind = "Simulated rig" if self.rig.simulated else "Hardware rig"

@@ -134,13 +134,18 @@ def measure_speed(settings: VideoSettings, width: int, height: int, *, frames: i
     return speed
 
 
-def estimate(plan: Plan, speeds: dict[tuple[int, int], Speed], overhead_s: float = 0.0) -> Estimate:
+def estimate(plan: Plan, speeds: dict[tuple[int, int], Speed], overhead_s: float = 0.0,
+             gives_way: bool = False) -> Estimate:
     """Simulate the session; `speeds` maps each camera's (height, width) to its measured Speed.
-    `overhead_s` is the per-take cost outside the encoder (reading the spool, committing)."""
+    `overhead_s` is the per-take cost outside the encoder (reading the spool, committing).
+    gives_way: the encoders wait through every take (capture fell behind, app/encoding/child.py
+    `hold`) and encode only during resets: how much the backlog grows then."""
     frames = plan.fps * plan.episode_s
     work = overhead_s + sum(frames * speeds[hw].seconds_per_frame() for hw in plan.cameras)
     throttled_work = overhead_s + sum(frames * speeds[hw].seconds_per_frame(True) for hw in plan.cameras)
     rate_throttled = work / throttled_work if throttled_work else 1.0  # full-speed seconds per wall second
+    if gives_way:
+        rate_throttled = 0.0
     released = waiting = 0.0
     waiting_n = 0
     for i in range(plan.episodes):

@@ -19,6 +19,15 @@ spread over both, and writes the same bitstream (bench/encode_queue.py: queue/ba
 one camera at a time and the decode overlapped, 0.91-0.99x side by side). While a take records
 (throttled) one camera encodes at a time, at lp=1, SCHED_IDLE and nice 15, and a throttle change
 reaches every live child within POLL_S.
+
+Giving way (`hold`): when the recorder sees capture fall behind, every child stops between two frames
+until the take ends, so an unprivileged studio (no nice -10 for capture) keeps its frames and the
+backlog grows instead. The children read one shared flag before each frame (a flag they poll,
+not a multiprocessing Event: setting an Event waits for every waiter to wake, and a waiter killed
+by Cancel never does). A held child is never left behind: the throttle ending (Stop, reset,
+session end) and closing the queue (quit) release it, cancel kills it, and while it waits it
+writes a heartbeat to the studio every HOLD_BEAT_S: once the studio is gone the write fails and
+the child exits.
 """
 
 from __future__ import annotations
@@ -42,7 +51,10 @@ from app.dataset.video import SegmentInfo, VideoSettings, encode_segment, verify
 BETWEEN_TAKES_NICE = 5
 
 POLL_S = 0.03  # how often a waiting parent reads its children, and so how soon a starting take demotes them
+HOLD_BEAT_S = 0.5  # a held child tells the studio it waits this often (and so notices the studio is gone)
+HOLD_POLL_S = 0.02  # how often a held child looks at the flag (how soon it goes on after Stop)
 _ctx = None
+_held = None  # shared flag every child reads before a frame: 1 while capture needs the CPU
 _ctx_lock = threading.Lock()
 _lock = threading.Lock()
 _live: list["Camera"] = []  # cameras whose child runs (encoding or verifying), oldest first
@@ -60,6 +72,27 @@ def _context():
 
 def available() -> bool:
     return _context() is not None and os.environ.get("TELEOP_STUDIO_ENCODE_IN_PROCESS") != "1"
+
+
+def _flag():
+    global _held
+    ctx = _context()
+    with _ctx_lock:
+        if _held is None and ctx is not None:
+            _held = ctx.RawValue("b", 0)
+        return _held
+
+
+def hold(on: bool) -> None:
+    """Hold every encoder child between two frames (capture is late), or let them all go on."""
+    flag = _flag()
+    if flag is not None:
+        flag.value = 1 if on else 0
+
+
+def holding() -> bool:
+    flag = _held
+    return flag is not None and bool(flag.value)
 
 
 def start_server() -> None:
@@ -81,7 +114,7 @@ def encoder_threads(parallel: int) -> int | None:
 
 
 def _run(conn, spool_path: str, key: str, out_path: str, settings: VideoSettings, throttled: bool,
-         threads: int | None) -> None:
+         threads: int | None, held=None) -> None:
     from app.recording.spool import Spool
 
     # before the encoder starts its threads, so they inherit it
@@ -90,6 +123,14 @@ def _run(conn, spool_path: str, key: str, out_path: str, settings: VideoSettings
         spool = Spool(Path(spool_path))
 
         def progress(n: int) -> None:
+            if held is not None and held.value:  # capture is late: wait here, between two frames
+                conn.send(("held", n))
+                beat = time.monotonic()
+                while held.value:
+                    time.sleep(HOLD_POLL_S)
+                    if time.monotonic() - beat >= HOLD_BEAT_S:
+                        beat = time.monotonic()
+                        conn.send(("held", n))  # BrokenPipeError once the studio is gone: stop waiting
             if n % 5 == 0:
                 conn.send(("progress", n))  # BrokenPipeError when the studio died: stop encoding
 
@@ -139,6 +180,7 @@ class Camera:
         self.frames = length if info is not None else 0
         self.encoded = info is not None
         self.low = False
+        self.held = False  # the child said it waits for capture to catch up
         self._info = info
         self._error: BaseException | None = None
         self._proc = None
@@ -152,7 +194,8 @@ class Camera:
         cam = cls(key, spool.length)
         cam._conn, child_conn = ctx.Pipe(duplex=False)
         cam._proc = ctx.Process(target=_run, name=f"encode-{key}", daemon=True,
-                                args=(child_conn, str(spool.path), key, str(out_path), settings, low, threads))
+                                args=(child_conn, str(spool.path), key, str(out_path), settings, low, threads,
+                                      _flag()))
         cam._proc.start()
         child_conn.close()
         cam.set_low(low)
@@ -163,6 +206,11 @@ class Camera:
     @property
     def running(self) -> bool:
         return self._proc is not None
+
+    @property
+    def pid(self) -> int | None:
+        proc = self._proc
+        return proc.pid if proc is not None else None
 
     @property
     def error(self) -> BaseException | None:
@@ -190,6 +238,9 @@ class Camera:
             try:
                 while self._conn.poll():
                     kind, value = self._conn.recv()
+                    self.held = kind == "held"
+                    if kind == "held":
+                        continue
                     if kind == "progress":
                         self.frames = value
                         if not self._started:  # the encoder's threads exist now: make sure they run at ours

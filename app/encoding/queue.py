@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from app.dataset.layout import STUDIO_DIR
-from app.encoding import job
+from app.encoding import child, job
 from app.encoding.journal import ACTIVE, DONE, ENCODING, FAILED, PENDING, VERIFYING, Entry, Journal
 from app.encoding.status import Backlog, Live, Row, make_row
 
@@ -59,6 +59,7 @@ class EncodeQueue:
         self.retried: list[str] = []  # failed takes still on disk, queued again at opening
         self._paused = False
         self._throttled = False
+        self._gave_way_at: float | None = None  # monotonic time the encoders were held for capture
         self._closed = False
         self._speed: float | None = None  # frames/s of the last encodes (moving average)
         self.retry_first_s = RETRY_FIRST_S
@@ -162,11 +163,35 @@ class EncodeQueue:
         lock (a worker may hold it while the journal is synced): a flag, read by the workers at their
         next segment; a worker waiting in claim() sees it within its wait timeout."""
         self._throttled = bool(on)
+        if not on:
+            self.give_way(False)
         self._notify(None)
 
     @property
     def throttled(self) -> bool:
         return self._throttled
+
+    def give_way(self, on: bool = True) -> None:
+        """Capture is late (on): every encoder child waits between two frames until the take ends,
+        and the backlog grows. Released when the throttle ends (Stop, reset) and when the queue
+        closes. A flag and an Event: safe on the spool-writer or teleop thread."""
+        now = time.monotonic()
+        if on and self._gave_way_at is None:
+            self._gave_way_at = now
+            child.hold(True)
+            log.info("capture is late: encoding waits until the take ends")
+        elif not on and self._gave_way_at is not None:
+            held_s, self._gave_way_at = now - self._gave_way_at, None
+            child.hold(False)
+            for live in list(self._live.values()):  # the speed measured excludes the wait
+                live.held_s += held_s
+        else:
+            return
+        self._notify(None)
+
+    @property
+    def giving_way(self) -> bool:
+        return self._gave_way_at is not None
 
     # ----- operator commands ------------------------------------------------------------------------
     def pause(self) -> None:
@@ -358,7 +383,7 @@ class EncodeQueue:
             else:
                 reason = None
                 if live.done:
-                    speed = live.done / max(1e-6, time.monotonic() - live.t0)
+                    speed = live.done / max(1e-6, time.monotonic() - live.t0 - live.held_s)
                     self._speed = speed if self._speed is None else 0.5 * self._speed + 0.5 * speed
                 self._journal.set_state(entry.id, VERIFYING, output_bytes=encoded.output_bytes)
                 self._commits.append((entry.id, encoded))
@@ -464,6 +489,7 @@ class EncodeQueue:
                 if e.state == ENCODING:
                     self._cancel[e.id] = "shutdown"
             self._cond.notify_all()
+        self.give_way(False)  # a held child finishes its verify or is killed; none waits forever
         self._notify(None)
 
     @property

@@ -45,13 +45,14 @@ class Live:
         self.t0 = time.monotonic()
         self.output_bytes = 0
         self.last_notify = 0.0
+        self.held_s = 0.0  # time its encoder waited for capture (not encoding speed)
 
 
 def make_row(e: Entry, live: Live | None, released: bool, speed: float | None) -> Row:
     prog, fps, eta, size = (1.0 if e.state == DONE else 0.0), 0.0, None, e.output_bytes
     if live is not None:
         prog = min(1.0, live.done / live.total)
-        elapsed = time.monotonic() - live.t0
+        elapsed = time.monotonic() - live.t0 - live.held_s
         fps = live.done / elapsed if elapsed > 0.2 and live.done else 0.0
         eta = (live.total - live.done) / fps if fps else None
         size = live.output_bytes
@@ -59,3 +60,31 @@ def make_row(e: Entry, live: Live | None, released: bool, speed: float | None) -
         eta = e.length * len(e.cameras) / speed
     return Row(e.id, e.task, e.state, tuple(e.cameras), e.length, e.fps, e.attempts, e.error, e.codec,
                e.episode_index, e.state == PENDING and released, prog, fps, eta, size, e.spool)
+
+
+@dataclass(frozen=True)
+class Behind:
+    """How far encoding is behind recording, in every open dataset: what the window's status bar and
+    record_session's output say while takes are recorded."""
+
+    takes: int
+    eta_s: float | None  # encoding left at the measured speed, rounded to 5 s (None: not measured yet)
+    giving_way: bool  # the encoders wait for the take to end (capture fell behind)
+
+    def text(self) -> str:
+        if not self.takes:
+            return "encoding up to date"
+        out = f"encoding {self.takes} take{'s' if self.takes != 1 else ''} behind"
+        if self.eta_s is not None:
+            left = f"{self.eta_s:.0f} s" if self.eta_s < 90 else f"{self.eta_s / 60:.1f} min"
+            out += f", about {left} of encoding left"
+        if self.giving_way:
+            out += " (waiting while capture catches up)"
+        return out
+
+
+def behind(backlogs: list[Backlog], giving_way: bool = False) -> Behind:
+    takes = sum(b.episodes for b in backlogs)
+    etas = [b.eta_s for b in backlogs if b.episodes]
+    eta = None if not etas or any(e is None for e in etas) else 5.0 * round(sum(etas) / 5.0)
+    return Behind(takes, eta, giving_way and takes > 0)

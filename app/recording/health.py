@@ -71,10 +71,13 @@ class EpisodeHealth:
 
 
 class HealthMeter:
-    """Fed on the spool-writer thread, one call per tick."""
+    """Fed on the spool-writer thread, one call per tick. `on_late()` is called (once per take) the
+    first time capture falls behind: a camera's slot gets no fresh frame, or the loop misses a cycle."""
 
-    def __init__(self, cameras: list[str], fps: int):
+    def __init__(self, cameras: list[str], fps: int, on_late=None):
         self.fps = fps
+        self.on_late = on_late
+        self.told_late = False
         self.cams = {c: CameraHealth() for c in cameras}
         self._last_index: dict[str, int | None] = {c: None for c in cameras}
         self._t: list[float] = []
@@ -92,14 +95,19 @@ class HealthMeter:
         self._action.append(action)
         self._state.append(state)
         self.late_ticks += bool(late)
+        behind = bool(late)
         for name, f in frames.items():
             c = self.cams[name]
             if f is None or f[0] == self._last_index[name]:
+                behind = behind or f is not None
                 continue
             self._last_index[name] = f[0]
             c.captured += 1
             if t - f[1] > 1.0 / self.fps:
                 c.late += 1
+        if behind and not self.told_late and self.on_late is not None:
+            self.told_late = True
+            self.on_late()
 
     def result(self) -> EpisodeHealth:
         n = len(self._t)

@@ -55,7 +55,9 @@ class TakeRecorder:
         self._closed = False
         self._finishing = threading.Event()
         self._lock = threading.Lock()
-        self._meter = HealthMeter([cam for cam, _, _ in cameras.values()], fps)
+        # the first dropped frame makes the encoders give way until the take ends (Studio, queue)
+        self._meter = HealthMeter([cam for cam, _, _ in cameras.values()], fps,
+                                  on_late=lambda: self.on_event("capture_late", self))
         self._files_lock = threading.Lock()  # the sync thread never syncs a file being closed
         self._thread = threading.Thread(target=self._run, name="spool-writer", daemon=True)
         self._thread.start()

@@ -10,7 +10,7 @@ goes to the sink (the encode queue) when the next take starts or the session end
 hand-off thread, never on the teleop thread that ends a reset (a 500-entry journal takes ~20 ms). Observers get
 (event, data) callbacks from whichever thread made the change; widgets must hop to the GUI thread.
 Events: "state", "take_kept", "take_closed" (files closed, health known), "take_discarded",
-"take_submitted", "disk_low", "disk_full", "error".
+"take_submitted", "disk_low", "disk_full", "capture_late" (a frame was lost: the encoders give way), "error".
 """
 
 from __future__ import annotations

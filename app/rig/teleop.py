@@ -120,9 +120,11 @@ class TeleopLoop:
                 time.sleep(delay)
             start = time.monotonic()
             late = start - next_t > period
-            if late:  # fell a whole cycle behind: count it and restart the schedule from now
-                self.missed_cycles += int((start - next_t) / period)
-                next_t = start
+            if late:  # fell whole cycles behind: count them and skip to the current slot of the same
+                # grid (restarting it from now would move the ticks against the cameras' frame clock)
+                missed = int((start - next_t) / period)
+                self.missed_cycles += missed
+                next_t += missed * period
             next_t += period
             if prev_start is not None:
                 self.periods.append(start - prev_start)
@@ -139,6 +141,9 @@ class TeleopLoop:
                     log.exception("tick listener failed")
 
     def _cycle(self, seq: int, start: float, late: bool, last_try: dict) -> Tick | None:
+        # the cameras' frames as of the tick's start: read after the servo I/O, a slow cycle took the
+        # frame of the next slot, and the next tick found no fresh one (a dropped frame)
+        frames = {name: cam.latest for name, cam in self.cameras.items()}
         leader_ok = self._ensure_connected(self.leader, start, last_try)
         follower_ok = self._ensure_connected(self.follower, start, last_try)
         if not (leader_ok and follower_ok):
@@ -164,7 +169,6 @@ class TeleopLoop:
                 self._lost(self.follower, exc)
             return None
         self._failures.clear()
-        frames = {name: cam.latest for name, cam in self.cameras.items()}
         period = self.periods[-1] if self.periods else 1.0 / self.fps
         return Tick(seq, start, action, state, frames, period, late)
 
