@@ -47,6 +47,7 @@ class Bench:
     figures: list[Figure]
     timeout: float = 900
     json: bool = False
+    script: str | None = None  # bench/<script>.py when one script runs under several names (set-ups)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,28 @@ BENCHES = [
         Figure("record.stop_ready_syn", 6, "same, flat synthetic scene: Stop -> ready-for-Start p99", "(second row)",
                None, r"Stop call " + SYN + r":[^\n]*Stop -> ready-for-Start p99 ([\d.]+) ms", unit=" ms", fmt="{:.1f}"),
     ], timeout=1800),
+    # issue 19: a busy process on one core, no privileges (no nice -10): the encoders give way, the backlog grows
+    Bench("record_session_load", ["--content", "camera-like", "--load", "1", "--unprivileged"],
+          ["--content", "camera-like", "--load", "1", "--unprivileged", "--episodes", "3", "--episode-time-s", "5",
+           "--reset-time-s", "2"], [
+        Figure("record.load_on_time", 19, "frames on time under --load 1, unprivileged (2 camera-like cams)",
+               ">= 99.5 %", at_least(99.5),
+               r"unprivileged: yes[\s\S]*frames on time " + CAM + r": \d+/\d+ = ([\d.]+) %", unit=" %"),
+        Figure("record.load_backlog", 19, "same: backlog shown while recording, takes behind at most", "(shown)",
+               None, r"backlog shown while recording " + CAM + r": at most (\d+) takes behind", fmt="{:.0f}"),
+        Figure("record.load_backlog_min", 19, "same: encoding left when the last take stops (estimator)", "(shown)",
+               None, r"if the encoders give way in every take: ([\d.]+) min of encoding left", unit=" min",
+               fmt="{:.1f}"),
+    ], timeout=1800, script="record_session"),
+    Bench("record_session_bimanual", ["--bimanual", "--content", "camera-like"],
+          ["--bimanual", "--content", "camera-like", "--episodes", "3", "--episode-time-s", "5",
+           "--reset-time-s", "2"], [
+        Figure("record.bimanual_on_time", 22, "bimanual frames on time (2 pairs, 3 camera-like cams, encoding behind)",
+               ">= 99.9 %", at_least(99.9), r"frames on time " + CAM + r": \d+/\d+ = ([\d.]+) %", unit=" %"),
+        Figure("record.bimanual_backlog", 22, "same: backlog shown while recording, takes behind at most",
+               "(shown)", None, r"backlog shown while recording " + CAM + r": at most (\d+) takes behind",
+               fmt="{:.0f}"),
+    ], timeout=1800, script="record_session"),
     Bench("spool_formats", [], ["--frames", "30"], [
         Figure("spool.cpu", 6, "raw spool CPU per 640x480 frame (noisy)", "(chosen by measurement)", None,
                r"\| raw RGB append \| [\d.]+ \| [\d.]+ \| ([\d.]+) \|", unit=" ms"),
@@ -292,7 +315,7 @@ class Outcome:
 
 def run_bench(b: Bench, quick: bool, log=print) -> Outcome:
     mode = "quick" if quick else "full"
-    script = BENCH / f"{b.name}.py"
+    script = BENCH / f"{b.script or b.name}.py"
     when = time.strftime("%Y-%m-%d %H:%M")
     if not script.exists():
         return Outcome(b.name, mode, False, note=f"bench/{b.name}.py does not exist yet", when=when)
