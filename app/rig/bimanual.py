@@ -99,6 +99,7 @@ class BimanualTeleopLoop(TeleopLoop):
                         log.exception("could not disconnect %s", arm.name)
 
     def _cycle(self, seq: int, start: float, late: bool, last_try: dict) -> Tick | None:
+        frames = {name: cam.latest for name, cam in self.cameras.items()}  # as of the tick's start (TeleopLoop)
         sides = list(self.pairs)  # both pairs, every cycle
         if self.parallel and len(sides) > 1:
             if self._helper is None:
@@ -112,7 +113,6 @@ class BimanualTeleopLoop(TeleopLoop):
             return None
         action = np.concatenate([r[0] for r in results])
         state = np.concatenate([r[1] for r in results])
-        frames = {name: cam.latest for name, cam in self.cameras.items()}
         period = self.periods[-1] if self.periods else 1.0 / self.fps
         return Tick(seq, start, action, state, frames, period, late)
 
