@@ -139,14 +139,14 @@ def session(a, content: str) -> None:
         take = s._current
         takes.append(take)
         time.sleep(a.episode_time_s)
+        behind = studio.backlog()  # what the window's status bar shows near the take's end, still recording
+        shown.append(behind)
         t0 = time.perf_counter()
         s.next() if ep < a.episodes - 1 else s.end()
         stop_call.append(time.perf_counter() - t0)
         take.wait(5.0)
         closed_after.append(time.perf_counter() - t0)
         rec_time += take.accepted / a.fps
-        behind = studio.backlog()  # what the window's status bar shows now
-        shown.append(behind)
         print(f"episode {ep + 1}/{a.episodes}: {take.health.summary()}  backlog {queue.counts()}; "
               f"shown: {behind.text()}", flush=True)
         if ep < a.episodes - 1:
