@@ -205,3 +205,15 @@ def _cpu_s(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_the_estimator_says_how_far_behind_giving_way_leaves_encoding():
+    from app.encoding.budget import Plan, Speed, estimate
+
+    plan = Plan(((480, 640),) * 2, 30, 20.0, 5.0, 10)
+    speed = {(480, 640): Speed("av1", 640, 480, encode_fps=60.0, throttled_fps=30.0, decode_fps=1e9)}
+    held = estimate(plan, speed, gives_way=True)
+    # a take is 2 x 600 frames at 60 fps = 20 s of encoding; only the 9 resets (5 s each) encode
+    assert held.backlog_after_s == pytest.approx(10 * 20 - 9 * 5, rel=1e-6)
+    assert held.backlog_episodes == pytest.approx(155 / 20, rel=1e-6)
+    assert estimate(plan, speed).backlog_after_s < held.backlog_after_s  # throttled encoders still encode
