@@ -30,16 +30,16 @@ class ReadAheadFile(io.RawIOBase):
         self._done: set[int] = set()
 
     def _fetch(self, b: int, demand: tuple[int, int]) -> None:
-        """Block b whole, or with a window only its planned bytes and those the read asks for (a
-        block straddles the end of an episode: its other bytes belong to another worker's share)."""
+        """Block b whole, or with a window from its first to its last planned byte or byte the read
+        asks for, in one request (a block straddles the end of an episode: the bytes past it belong
+        to another worker's share)."""
         lo, hi = b * self.block, min(self.size, (b + 1) * self.block)
-        if self.window is None:
-            self.fs.read_range(self.rel, lo, hi)
-            return
-        for a, z in [demand] + self.window:
-            a, z = max(lo, a), min(hi, z)
-            if a < z:
-                self.fs.read_range(self.rel, a, z)
+        if self.window is not None:
+            parts = [(max(lo, a), min(hi, z)) for a, z in [demand] + self.window if max(lo, a) < min(hi, z)]
+            if not parts:
+                return
+            lo, hi = min(a for a, _ in parts), max(z for _, z in parts)
+        self.fs.read_range(self.rel, lo, hi)
 
     def _planned(self, b: int) -> bool:
         lo, hi = b * self.block, (b + 1) * self.block
