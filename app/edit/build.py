@@ -301,13 +301,15 @@ def _episodes_table(rows: list[dict], ep_stats: list[dict], schema: pa.Schema) -
             columns.append(pa.array([r[col.name] for r in rows], col.type))
             continue
         feat, stat = col.name[len("stats/"):].rsplit("/", 1)
-        values = [ep.get(feat, {}).get(stat) for ep in ep_stats]
-        shapes = {None if v is None else np.shape(v) for v in values}
-        if None in shapes or len(shapes) != 1:
+        values = [ep[feat].get(stat) if feat in ep else None for ep in ep_stats]
+        try:
+            if any(v is None for v in values):
+                raise ValueError("missing")
+            block = S.stack(values)
+        except ValueError:          # some episodes lack it, or shapes differ: row by row
             columns.append(pa.array([None if v is None else np.asarray(v).tolist() for v in values], col.type))
             continue
-        block = np.stack([np.asarray(v) for v in values])
-        arr, t = None, col.type
+        t = col.type
         dims = block.shape[1:]
         leaf = t
         while pa.types.is_list(leaf):
