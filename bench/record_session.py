@@ -8,7 +8,9 @@
 Each --content is one session and one labelled set of figures: "camera-like" (bench/camera_like.py: a
 natural scene panned by hand, sensor noise; what a real camera costs the encoder) first, then
 "synthetic", the simulated rig's own flat scene (cheap to encode). --load N runs N busy processes (pure
-CPU spin), all pinned to the last core, for the whole run: a competing job on one core.
+CPU spin), all pinned to the last core, for the whole run: a competing job on one core, started in a
+session of its own as another program would be (with the kernel's autogroup on, as on desktop
+Linux, the CPU is shared between sessions first, then between the threads of a session).
 
 --unprivileged re-runs the bench with every capability dropped (setpriv), as a desktop user runs the
 studio: no nice -10 for capture, no real-time encoder threads. --user U also switches to user U (the
@@ -75,7 +77,10 @@ def main() -> None:
     app = QCoreApplication.instance() or QCoreApplication([])  # noqa: F841 - QThreads want one
     core = max(os.sched_getaffinity(0))
     spin = f"import os\nos.sched_setaffinity(0, {{{core}}})\nwhile True: pass"
-    load = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(a.load)]
+    load = [subprocess.Popen([sys.executable, "-c", spin], start_new_session=True) for _ in range(a.load)]
+    if a.load:
+        print(f"load: {a.load} busy process(es) pinned to core {core}, own session; load avg now "
+              f"{os.getloadavg()[0]:.1f}", flush=True)
     try:
         for content in a.content:
             session(a, content)
