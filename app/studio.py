@@ -86,6 +86,7 @@ class Studio:
         self._leaving: list[tuple[Session, OpenDataset]] = []  # ended sessions whose takes still arrive
         self._flushed = self._reported = False  # for the current session
         self._behind = None  # the last "backlog" event's figure
+        self._recording = self._late_take = False  # a take records; the last one lost frames
         self._observers: list[Observer] = []
         self._lock = threading.RLock()
 
@@ -106,12 +107,24 @@ class Studio:
 
     def _on_session_event(self, event: str, data: object) -> None:
         if event == "state":  # encoding yields the CPU while any take is recorded, in every dataset
+            recording = data == State.RECORDING
             for ds in list(self.datasets.values()):
-                ds.queue.set_throttled(data == State.RECORDING)
+                ds.queue.set_throttled(recording)
+            if recording and not self._recording:
+                # the take before lost frames: the machine is short of CPU, so this one starts with
+                # the encoders waiting rather than losing a frame first (a clean take ends it)
+                late, self._late_take = self._late_take, False
+                if late:
+                    self._give_way()
+            self._recording = recording
         elif event == "capture_late":  # and stops until the take ends once capture falls behind
-            for ds in list(self.datasets.values()):
-                ds.queue.give_way(True)
+            self._late_take = True
+            self._give_way()
         self._emit(event, data)
+
+    def _give_way(self) -> None:
+        for ds in list(self.datasets.values()):
+            ds.queue.give_way(True)
 
     # -- what the window shows --------------------------------------------------------------------
     @property

@@ -180,7 +180,7 @@ def test_a_camera_slower_than_the_dataset_makes_the_encoders_give_way_until_stop
 
     rig = build_sim_rig(n_cameras=1, width=64, height=48, fps=30)
     rig.cameras["front"].fps = 10  # a camera delivering 10 frames a second to a 30 fps dataset
-    cfg = SessionConfig(root=tmp_path / "ds", repo_id="test/late", task="pick the cube", fps=30, episodes=2,
+    cfg = SessionConfig(root=tmp_path / "ds", repo_id="test/late", task="pick the cube", fps=30, episodes=3,
                         episode_time_s=30, reset_time_s=60)
     setup = open_recording(rig, cfg)
     told = []
@@ -194,6 +194,11 @@ def test_a_camera_slower_than_the_dataset_makes_the_encoders_give_way_until_stop
         setup.session.next()  # Stop: the reset lets the encoders go on
         assert setup.studio.state == State.RESET
         assert not setup.queue.giving_way and not child.holding()
+        rig.cameras["front"].fps = 30  # the camera keeps up now ...
+        setup.session.next()  # ... but the last take lost frames: this one starts with the encoders waiting
+        assert setup.studio.state == State.RECORDING and setup.queue.giving_way and child.holding()
+        setup.session.next()
+        assert not setup.queue.giving_way
     finally:
         setup.session.end()
         setup.session.wait_takes(10)
