@@ -269,8 +269,19 @@ class EncodeQueue:
             for e in todo:
                 live = self._live.get(e.id)
                 frames += (live.total - live.done) if live else e.length * max(1, len(e.cameras))
-            eta = frames / self._speed if self._speed else None
+            speed = self._speed or self._live_speed()
+            eta = frames / speed if speed else None
             return Backlog(len(todo), sum(e.video_seconds for e in todo), eta)
+
+    def _live_speed(self) -> float | None:
+        """Lock held. Before any take has finished encoding: the speed of the ones encoding now, not
+        counting the time their encoders waited for capture."""
+        now, held_since = time.monotonic(), self._gave_way_at
+        done = spent = 0.0
+        for live in self._live.values():
+            waiting = now - max(held_since, live.t0) if held_since is not None else 0.0
+            done, spent = done + live.done, spent + max(0.0, now - live.t0 - live.held_s - waiting)
+        return done / spent if done and spent > 1.0 else None
 
     def has_work(self) -> bool:
         """True while any take is pending or being encoded (the exit prompt asks about these)."""
