@@ -307,8 +307,11 @@ LISTED = [
            "tests/test_edit_*.py"),
     Listed(20, "review state: export/import with conflicts, kill -9, keep-accepted; browser journey", "tests pass",
            "tests/test_review_*.py"),
-    Listed(20, "every edit's output loads in lerobot 0.6.1 (fixtures, rolled-over studio dataset)", "every frame",
+    Listed(20, "every edit's output loads in lerobot 0.6.1 (3 fixtures, studio dataset, lerobot-made 300-episode "
+               "lab dataset with rolled-over files)", "every frame",
            "make compat (opt-in, tests/compat/edit_compat.py)"),
+    Listed(20, "lerobot-doctor on every edit's output (36 outputs; review file at the root of keep-accepted ones)",
+           "all pass (no FAIL)", "make compat: 'lerobot-doctor on edit outputs: N of N pass'"),
 ]
 
 

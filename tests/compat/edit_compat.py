@@ -236,8 +236,14 @@ def _reference(out: Path, name: str, args: list[str]) -> dict | None:
     """lerobot-edit-dataset's own output of the same edit, checked by the doctor."""
     ref = out / f"ref_{name}"
     shutil.rmtree(ref, ignore_errors=True)
-    p = subprocess.run([sys.executable, "-m", "lerobot.scripts.lerobot_edit_dataset", "--new_repo_id", f"compat/ref_{name}",
-                        "--new_root", str(ref), *args], capture_output=True, text=True)
+    if "modify_tasks" in args:      # lerobot edits tasks in place (it ignores --new_root): on a copy
+        at = args.index("--root") + 1
+        shutil.copytree(args[at], ref)
+        args = [*args[:at], str(ref), *args[at + 1:]]
+    else:
+        args = ["--new_repo_id", f"compat/ref_{name}", "--new_root", str(ref), *args]
+    p = subprocess.run([sys.executable, "-m", "lerobot.scripts.lerobot_edit_dataset", *args],
+                       capture_output=True, text=True)
     if p.returncode:
         print(f"    (lerobot-edit-dataset failed: {(p.stderr or p.stdout).strip().splitlines()[-1][:200]})")
         return None

@@ -27,10 +27,13 @@ cd "$REPO"
 "$STUDIO_PY" "$HERE/lerobot_load.py" write "$WORK"
 HF_HUB_OFFLINE=1 "$COMPAT_VENV/bin/python" "$HERE/lerobot_load.py" load "$WORK"
 mkdir -p "$WORK/edits"
+# the lerobot-made lab dataset takes ~7 min to record; EDIT_COMPAT_LAB=DIR/lerobot_lab_300ep reuses one
+if [ -n "${EDIT_COMPAT_LAB:-}" ] && [ -f "$EDIT_COMPAT_LAB/meta/info.json" ]; then cp -r "$EDIT_COMPAT_LAB" "$WORK/edits/"; fi
 HF_HUB_OFFLINE=1 "$COMPAT_VENV/bin/python" "$HERE/edit_compat.py" make "$WORK/edits"
 "$STUDIO_PY" "$HERE/edit_compat.py" write "$WORK/edits"
 HF_HUB_OFFLINE=1 "$COMPAT_VENV/bin/python" "$HERE/edit_compat.py" load "$WORK/edits"
 "$COMPAT_VENV/bin/python" -c 'import lerobot_doctor' 2>/dev/null || "$COMPAT_VENV/bin/python" -m pip install --quiet "lerobot-doctor==0.2.0"
+HF_HUB_OFFLINE=1 "$COMPAT_VENV/bin/python" "$HERE/edit_compat.py" doctor "$WORK/edits"
 mkdir -p "$WORK/bimanual"
 "$STUDIO_PY" "$HERE/bimanual_compat.py" write "$WORK/bimanual"
 HF_HUB_OFFLINE=1 "$COMPAT_VENV/bin/python" "$HERE/bimanual_compat.py" load "$WORK/bimanual"
