@@ -40,6 +40,7 @@ class TeleopLoop:
         self.periods: deque[float] = deque(maxlen=30 * 60)
         self.missed_cycles = 0
         self.cycles = 0
+        self.origin: float | None = None  # monotonic time of the first slot: ticks fall on origin + k/fps
         self._last_goal: np.ndarray | None = None
         self._failures: dict[str, int] = {}
 
@@ -110,7 +111,7 @@ class TeleopLoop:
     def _run(self) -> None:
         favour_calling_thread()
         period = 1.0 / self.fps
-        next_t = time.monotonic()
+        next_t = self.origin = time.monotonic()
         prev_start: float | None = None
         last_try: dict = {}
         seq = 0
