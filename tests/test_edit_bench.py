@@ -31,3 +31,19 @@ def test_edit_figures_and_not_measured():
     assert absent["merge two datasets: lerobot-edit-dataset / ours"] == ("not measured", "not measured")
     assert absent["lerobot: kept episodes' video packets changed"][0] == "not measured"
     assert absent["frames re-encoded when cuts fall on keyframes"] == ("0", "pass")
+
+
+def test_edit_subcommand_starts_without_the_other_subcommands_flags():
+    """Start-up is most of a short edit's time: `teleop-studio edit` builds only its own parser."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = ("import sys\nfrom app.cli import main\ntry:\n    main(['edit', '--help'])\nexcept SystemExit:\n    pass\n"
+            "print(','.join(sorted(m for m in sys.modules if m.startswith(('app.commands.', 'app.rig.')))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    loaded = out.strip().splitlines()[-1].split(",")
+    assert "app.commands.edit" in loaded
+    assert "app.commands.lerobot_bimanual" not in loaded and "app.rig.bimanual" not in loaded
+    assert "app.commands.push" not in loaded and "app.commands.setup_motors" not in loaded
