@@ -3,6 +3,7 @@ total backlog."""
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -68,7 +69,7 @@ class Behind:
     record_session's output say while takes are recorded."""
 
     takes: int
-    eta_s: float | None  # encoding left at the measured speed, rounded to 5 s (None: not measured yet)
+    eta_s: float | None  # encoding left at the measured speed, rounded up to 5 s (None: not measured yet)
     giving_way: bool  # the encoders wait for the take to end (capture fell behind)
 
     def text(self) -> str:
@@ -86,5 +87,5 @@ class Behind:
 def behind(backlogs: list[Backlog], giving_way: bool = False) -> Behind:
     takes = sum(b.episodes for b in backlogs)
     etas = [b.eta_s for b in backlogs if b.episodes]
-    eta = None if not etas or any(e is None for e in etas) else 5.0 * round(sum(etas) / 5.0)
+    eta = None if not etas or any(e is None for e in etas) else 5.0 * math.ceil(sum(etas) / 5.0)
     return Behind(takes, eta, giving_way and takes > 0)
