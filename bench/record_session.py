@@ -68,7 +68,8 @@ def main() -> None:
                     help="run with every capability dropped (no nice -10, no real-time threads)")
     ap.add_argument("--user", help="run as this user, unprivileged (implies --unprivileged)")
     a = ap.parse_args()
-    if (a.unprivileged or a.user) and not os.environ.get("RECORD_SESSION_DROPPED"):
+    # a non-root user is unprivileged already (the line below says so, or not, from what the OS allows)
+    if (a.user or (a.unprivileged and os.geteuid() == 0)) and not os.environ.get("RECORD_SESSION_DROPPED"):
         sys.exit(drop_privileges(a.user))
     print(f"unprivileged: {'yes' if unprivileged() else 'no'} (uid {os.getuid()})", flush=True)
 
