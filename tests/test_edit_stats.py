@@ -44,3 +44,18 @@ def test_aggregate_is_lerobots_arithmetic():
     assert agg["mean"].tolist() == [19.5] and agg["min"].tolist() == [0.0] and agg["max"].tolist() == [39.0]
     assert np.isclose(agg["std"][0], np.arange(40).std())
     assert np.isclose(agg["q50"][0], (a["q50"][0] * 10 + b["q50"][0] * 30) / 40)
+
+
+def test_stack_equals_numpy_stack_and_refuses_mixed_shapes():
+    from app.edit.stats import stack
+
+    rng = np.random.default_rng(1)
+    for shape in ((6,), (3, 1, 1), (1,), ()):
+        values = [rng.normal(size=shape) for _ in range(7)]
+        assert np.array_equal(stack(values), np.stack(values))
+        assert stack(values, np.float32).dtype == np.float32
+    ints = [np.array([i]) for i in range(5)]
+    assert stack(ints, np.float64).dtype == np.float64 and stack(ints).tolist() == [[i] for i in range(5)]
+    for bad in ([np.zeros(2), np.zeros(4)], [np.zeros(3), np.zeros((3, 1))]):
+        with pytest.raises(ValueError, match="different shapes"):
+            stack(bad)

@@ -20,11 +20,16 @@ RENUMBERED = ("index", "episode_index", "task_index")
 def stack(values: list, dtype=None) -> np.ndarray:
     """np.stack of same-shape arrays as one concatenate: np.stack's per-array overhead was most of
     an edit's metadata time (hundreds of episodes x ~80 stats columns)."""
-    arrays = [np.asarray(v, dtype=dtype) for v in values]
-    shape = arrays[0].shape
-    if any(a.shape != shape for a in arrays):
-        raise ValueError(f"cannot stack arrays of different shapes ({shape} and others)")
-    return np.concatenate([a.reshape(-1) for a in arrays]).reshape((len(arrays), *shape))
+    shape = np.shape(values[0])
+    if shape and all(type(v) is np.ndarray and v.shape == shape for v in values):
+        block = np.concatenate(values)           # the common case: per-episode stats as read
+    else:
+        arrays = [np.asarray(v) for v in values]
+        if any(a.shape != shape for a in arrays):
+            raise ValueError(f"cannot stack arrays of different shapes ({shape} and others)")
+        block = np.concatenate([a.reshape(-1) for a in arrays])
+    block = block.reshape((len(values), *shape))
+    return block if dtype is None else block.astype(dtype, copy=False)
 
 
 def aggregate_feature(stats: list[dict]) -> dict:
