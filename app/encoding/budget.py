@@ -2,7 +2,7 @@
 
 Speeds are measured, not guessed: a short synthetic clip (moving texture plus sensor-like noise) is
 encoded with the real `encode_segment` at the camera's resolution, once at full speed and once
-throttled (as during a take), and decoded back (the queue verifies every segment). Results are
+throttled (as during a take), and verified (the queue verifies every segment). Results are
 cached per encoder, options, resolution and CPU count in the user cache dir.
 
 The session model: the encoder runs throttled while a take is recorded and at full speed during the
@@ -108,7 +108,7 @@ def _load_cache(path: Path) -> dict:
 
 def measure_speed(settings: VideoSettings, width: int, height: int, *, frames: int = CLIP_FRAMES,
                   use_cache: bool = True) -> Speed:
-    """Encode (full speed and throttled) and decode a synthetic clip; cached."""
+    """Encode (full speed and throttled) and verify a synthetic clip; cached."""
     cache_path = cache_dir() / CACHE_NAME
     key = _cache_key(settings, width, height)
     cache = _load_cache(cache_path) if use_cache else {}

@@ -10,13 +10,13 @@ with the workers (`start_server`), so starting one costs a fork, not an interpre
 import of the parent's main script, which multiprocessing repeats in every child: keep it light).
 Frozen builds (PyInstaller) and platforms without forkserver encode in-process, one camera at a time.
 
-Each child encodes its camera, says so, then decodes the segment back (the verification the commit
-needs) while the parent already starts the next encode: the decode costs about a seventh of an AV1
-encode's CPU and now fills cores the encoder leaves idle instead of running between two encodes.
+Each child encodes its camera, says so, then verifies the segment (the check the commit needs:
+every packet demuxed, the first frame and the last GOP decoded; see verify_segment) while the
+parent already starts the next encode.
 Between takes (not throttled) the cameras of a take encode side by side, each encoder on its share
 of the cores (`parallel_encodes`): on 2 cores SVT-AV1 at lp=1 spends ~10 % less CPU per frame than
 spread over both, and writes the same bitstream (bench/encode_queue.py: queue/bare 0.75-0.81x with
-one camera at a time and the decode overlapped, 0.91-0.99x side by side). While a take records
+one camera at a time and the verify overlapped, 0.91-0.99x side by side). While a take records
 (throttled) one camera encodes at a time, at lp=1, SCHED_IDLE and nice 15, and a throttle change
 reaches every live child within POLL_S.
 
@@ -169,7 +169,7 @@ def transient_cause(exc: BaseException | None) -> OSError | None:
 
 
 class Camera:
-    """One camera of a take, encoded and then decoded back by its own child process.
+    """One camera of a take, encoded and then verified by its own child process.
 
     `poll()` takes in what the child reported; `result()` waits for the verdict. Thread-safe: the
     encode worker polls every live camera while it waits, and the commit stage waits for a take's."""
@@ -321,7 +321,7 @@ def encode_take(spool, outputs: dict[str, Path], settings: VideoSettings, *,
                 throttled: Callable[[], bool], progress: Callable[[int], None]) -> dict[str, Camera]:
     """Encode every camera of the take (video key -> segment path), each in its own child process.
 
-    Returns once every segment is encoded; the children go on decoding them back (`Camera.result()`).
+    Returns once every segment is encoded; the children go on verifying them (`Camera.result()`).
     progress(frames of all cameras) may raise to cancel: every child of the take is then killed."""
     if not available():
         return _encode_in_process(spool, outputs, settings, throttled, progress)
@@ -339,7 +339,7 @@ def encode_take(spool, outputs: dict[str, Path], settings: VideoSettings, *,
             if not todo and not encoding:
                 return cams
             slots = parallel_encodes(len(outputs), low)
-            # more decodes than encoders only when the decodes are starved: let them catch up
+            # more verifies than encoders only when the verifies are starved: let them catch up
             if todo and encoding < slots and _verifying() <= slots:
                 key = todo.pop(0)
                 cams[key] = Camera.start(ctx, spool, key, outputs[key], settings, low,

@@ -1,6 +1,6 @@
 """One encode job: a stopped take's spool -> one verified mp4 per camera -> one committed episode.
 
-Order matters for crash safety: the segments are encoded into the spool folder, each is decoded back
+Order matters for crash safety: the segments are encoded into the spool folder, each is read back
 and checked (frame count, timestamps and duration against the rows) by the child process that
 encoded it, the commit stage waits for every verdict before the writer stages anything, the episode
 is committed atomically with the spool id as its source id, and only then is the spool deleted. A
@@ -68,7 +68,7 @@ class Encoded:
     spool: Spool | None  # None: committed by an earlier run
     segments: dict[str, Path]
     output_bytes: int
-    verified: dict[str, Camera] = field(default_factory=dict)  # each decoded back by its encoder child
+    verified: dict[str, Camera] = field(default_factory=dict)  # each verified by its encoder child
 
 
 def encode(spool_path: Path, spool_id: str, writer, settings, *,
@@ -85,7 +85,7 @@ def encode(spool_path: Path, spool_id: str, writer, settings, *,
 
     cameras: dict[str, Camera] = {}
     try:
-        # returns once every camera is encoded; each child then decodes its segment back
+        # returns once every camera is encoded; each child then verifies its segment
         cameras = encode_take(spool, segments, settings, throttled=throttled, progress=on_frames)
         done_bytes = sum(_size(p) for p in segments.values())
         progress(spool.length * len(segments), done_bytes)
@@ -108,8 +108,8 @@ def commit(encoded: Encoded, spool_path: Path, writer, throttled: Callable[[], b
         data = spool.rows()
         if len(data["action"]) != spool.length:
             raise JobError(f"the take has {len(data['action'])} rows but {spool.length} frames")
-        # each segment is decoded back by its encoder child (verify_segment: frame count, timestamps,
-        # duration against the rows); the writer takes that SegmentInfo instead of decoding again.
+        # each segment is verified by its encoder child (verify_segment: frame count, timestamps,
+        # duration against the rows); the writer takes that SegmentInfo instead of reading it again.
         videos = {k: encoded.verified[k].result(throttled) for k in encoded.segments}
         index = writer.add_episode(Episode(task=spool.task, data=data, videos=videos), source_id=spool.id)
     except BaseException:
