@@ -345,7 +345,8 @@ def per_frame_costs(a) -> dict[str, float]:
     """ms of CPU per camera-frame of the pipeline's parts, each measured alone on camera-like frames."""
     import numpy as np
 
-    from app.dataset.video import VideoSettings, encode_segment, verify_segment
+    from app.dataset.verify import verify_segment
+    from app.dataset.video import VideoSettings, encode_segment
     from app.recording.spool import Spool, SpoolWriter
 
     n = 90

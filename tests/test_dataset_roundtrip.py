@@ -13,7 +13,8 @@ from app.dataset.errors import DatasetError
 from app.dataset.features import make_features
 from app.dataset.reader import DatasetReader
 from app.dataset.validate import validate
-from app.dataset.video import VideoSettings, encode_segment, verify_segment
+from app.dataset.verify import verify_segment
+from app.dataset.video import VideoSettings, encode_segment
 from app.dataset.writer import DatasetWriter, Episode
 from tests.dataset_helpers import JOINTS, H, W, frames, joints
 

@@ -13,7 +13,8 @@ import av
 import pytest
 
 from app.dataset.errors import DatasetError
-from app.dataset.video import VideoSettings, encode_segment, verify_segment
+from app.dataset.verify import verify_segment
+from app.dataset.video import VideoSettings, encode_segment
 from tests.dataset_helpers import frames
 
 FPS, N = 30, 12
@@ -68,7 +69,7 @@ def test_the_encoders_segment_passes_with_its_stats(segment):
 
 
 def test_an_av1_segment_is_verified_without_decoding_every_frame(segment, monkeypatch):
-    import app.dataset.video as video
+    import app.dataset.verify as video
 
     def full_decode(*args, **kwargs):
         raise AssertionError("decoded every frame")

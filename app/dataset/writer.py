@@ -28,6 +28,7 @@ from app.dataset.errors import DatasetError
 from app.dataset.features import all_features, arrow_schema, check_features, column_array, data_columns, video_keys
 from app.dataset.meta import episodes_schema, info_json, stats_columns, tasks_table
 from app.dataset.stats import aggregate, from_json, numeric_stats, to_json
+from app.dataset.verify import verify_segment
 from app.dataset.video import (
     SegmentInfo,
     VideoSettings,
@@ -35,7 +36,6 @@ from app.dataset.video import (
     concat_into,
     encode_segment,
     info_block,
-    verify_segment,
 )
 
 _ORDER = (("data/", 0), ("videos/", 1), ("meta/tasks", 2), ("meta/episodes", 3), ("meta/stats", 4),

@@ -24,7 +24,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from app.dataset.video import VideoSettings, encode_segment, verify_segment
+from app.dataset.verify import verify_segment
+from app.dataset.video import VideoSettings, encode_segment
 from app.durable import write_atomic
 from app.paths import cache_dir
 

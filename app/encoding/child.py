@@ -44,7 +44,8 @@ from typing import Callable
 
 from app.cpu_priority import set_process_priority
 from app.dataset.errors import DatasetError
-from app.dataset.video import SegmentInfo, VideoSettings, encode_segment, verify_segment
+from app.dataset.verify import verify_segment
+from app.dataset.video import SegmentInfo, VideoSettings, encode_segment
 
 # Between takes the encoders use every core, but a little below the window (nice 0): the live preview
 # keeps its frame rate while takes encode, and an otherwise idle machine encodes just as fast.
