@@ -221,9 +221,11 @@ class LeRobotStream:
         out = {}
         for k, v in item.items():
             if k in cams:
+                # a CHW view of the decoded HWC frame, as lerobot's torchcodec frames are (strides
+                # (1, 3W, 3)): no copy here, the DataLoader's collate makes the only one
                 v = np.moveaxis(v, -1, -3)
-                v = np.ascontiguousarray(v) if self.return_uint8 else np.multiply(v, np.float32(1 / 255),
-                                                                                 dtype=np.float32)
+                if not self.return_uint8:
+                    v = np.multiply(v, np.float32(1 / 255), dtype=np.float32)
             elif isinstance(v, np.ndarray) and v.dtype == object:
                 v = v.item() if v.ndim == 0 else v.tolist()
             out[k] = v
