@@ -176,7 +176,9 @@ BENCHES = [
                LAB_ROW + r"[\d.]+s\s+[\d.]+s\s+\d+\s+[\d.]+ms\s+[\d.]+ms\s+[\d.]+ms\s+([\d.]+) \(",
                absent=LEROBOT_ABSENT),
     ], timeout=1800),
-    Bench("stream", [], [], [  # 640x480 x 2 cameras, 6 x 60 frames: the default run is already short
+    # 640x480 x 2 cameras. Full: 12 x 150 frames (1 min of recording); on the quick run's 6 x 60 (12 s)
+    # the Hub's fixed open cost (~0.4 s of a 3 s run) weighs on the Hub/local ratio
+    Bench("stream", ["--episodes", "12", "--frames", "150"], [], [
         Figure("stream.hub1", 21, "training stream over the Hub stand-in (50 ms), DataLoader 1 worker", "(shown)", None,
                STREAM_ROW.format(w=1), unit=" frames/s", fmt="{:.0f}"),
         Figure("stream.hub2", 21, "same, 2 workers", "(shown)", None, STREAM_ROW.format(w=2), unit=" frames/s",
