@@ -59,7 +59,7 @@ def test_full_session_rerecord_and_exit_early(qtbot, ctx, tmp_path):
     qtbot.mouseClick(panel.buttons["exit_early"], Qt.MouseButton.LeftButton)  # episode 2 ends early
     qtbot.waitUntil(lambda: panel.health_label.text().startswith("Episode 2"), timeout=30000)
     qtbot.waitUntil(lambda: s.state == State.DONE, timeout=30000)
-    assert "done" in panel.state_label.text()
+    qtbot.waitUntil(lambda: "done" in panel.state_label.text(), timeout=5000)  # the view follows by event
     qtbot.waitUntil(lambda: bool(committed), timeout=60000)  # the studio commits them by itself
     assert committed[0].committed == 3 and "3 episode(s) in the dataset" in panel.hint_label.text()
     lengths = [e.length for e in DatasetReader(root).episodes]
