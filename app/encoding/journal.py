@@ -51,6 +51,11 @@ class Entry:
         return self.length / self.fps if self.fps else 0.0
 
     @classmethod
+    def for_spool(cls, spool) -> "Entry":
+        return cls(id=spool.id, spool=str(spool.path), task=spool.task, cameras=list(spool.cameras),
+                   length=int(spool.length), fps=int(spool.fps))
+
+    @classmethod
     def from_dict(cls, d: dict) -> "Entry":
         known = {f.name for f in fields(cls)}
         entry = cls(**{k: v for k, v in d.items() if k in known})

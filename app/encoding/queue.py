@@ -25,7 +25,7 @@ from typing import Callable
 from app.dataset.layout import STUDIO_DIR
 from app.encoding import child, job
 from app.encoding.journal import ACTIVE, DONE, ENCODING, FAILED, PENDING, VERIFYING, Entry, Journal
-from app.encoding.status import Backlog, Live, Row, make_row
+from app.encoding.status import Backlog, Live, Row, backlog_of, make_row
 
 log = logging.getLogger(__name__)
 JOURNAL_NAME = "queue.json"
@@ -91,7 +91,7 @@ class EncodeQueue:
         if adopt:
             for s in spools.values():
                 if s.complete and s.id not in self._journal.entries:
-                    self._journal.add(_entry_for(s))
+                    self._journal.add(Entry.for_spool(s))
                     self._released.add(s.id)
         if self._journal.recovered:
             log.info("encode queue: resuming %d interrupted entries", len(self._journal.recovered))
@@ -140,7 +140,7 @@ class EncodeQueue:
         with self._cond:
             if spool.id in self._journal.entries:
                 return
-            self._journal.add(_entry_for(spool))
+            self._journal.add(Entry.for_spool(spool))
             waiting = [e.id for e in self._journal.entries.values()
                        if e.state == PENDING and e.id not in self._released]
             if len(waiting) >= self.batch_size:
@@ -265,23 +265,7 @@ class EncodeQueue:
     def backlog(self) -> Backlog:
         with self._cond:
             todo = [e for e in self._journal.entries.values() if e.state in (PENDING, *ACTIVE)]
-            frames = 0
-            for e in todo:
-                live = self._live.get(e.id)
-                frames += (live.total - live.done) if live else e.length * max(1, len(e.cameras))
-            speed = self._speed or self._live_speed()
-            eta = frames / speed if speed else None
-            return Backlog(len(todo), sum(e.video_seconds for e in todo), eta)
-
-    def _live_speed(self) -> float | None:
-        """Lock held. Before any take has finished encoding: the speed of the ones encoding now, not
-        counting the time their encoders waited for capture."""
-        now, held_since = time.monotonic(), self._gave_way_at
-        done = spent = 0.0
-        for live in self._live.values():
-            waiting = now - max(held_since, live.t0) if held_since is not None else 0.0
-            done, spent = done + live.done, spent + max(0.0, now - live.t0 - live.held_s - waiting)
-        return done / spent if done and spent > 1.0 else None
+            return backlog_of(todo, self._live, self._speed, self._gave_way_at)
 
     def has_work(self) -> bool:
         """True while any take is pending or being encoded (the exit prompt asks about these)."""
@@ -512,8 +496,3 @@ def _room_for(e: Entry) -> int:
     """Free bytes an encode of this take needs, generously (encoded frames of a 640x480 camera are a
     few kB; the rows and the commit's metadata fit in the fixed part)."""
     return 4 * 1024 * 1024 + e.length * max(1, len(e.cameras)) * 16 * 1024
-
-
-def _entry_for(spool) -> Entry:
-    return Entry(id=spool.id, spool=str(spool.path), task=spool.task, cameras=list(spool.cameras),
-                 length=int(spool.length), fps=int(spool.fps))

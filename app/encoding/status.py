@@ -63,6 +63,29 @@ def make_row(e: Entry, live: Live | None, released: bool, speed: float | None) -
                e.episode_index, e.state == PENDING and released, prog, fps, eta, size, e.spool)
 
 
+def backlog_of(todo: list[Entry], live: dict[str, Live], speed: float | None,
+               held_since: float | None) -> Backlog:
+    """The takes still to encode, their footage, and the time to encode them at `speed` (frames/s of
+    recent encodes) or, before any take finished encoding, at the speed of the ones encoding now."""
+    frames = 0
+    for e in todo:
+        lv = live.get(e.id)
+        frames += (lv.total - lv.done) if lv else e.length * max(1, len(e.cameras))
+    speed = speed or _live_speed(live.values(), held_since)
+    eta = frames / speed if speed else None
+    return Backlog(len(todo), sum(e.video_seconds for e in todo), eta)
+
+
+def _live_speed(live, held_since: float | None) -> float | None:
+    """Frames/s of the takes encoding now, not counting the time their encoders waited for capture."""
+    now = time.monotonic()
+    done = spent = 0.0
+    for lv in live:
+        waiting = now - max(held_since, lv.t0) if held_since is not None else 0.0
+        done, spent = done + lv.done, spent + max(0.0, now - lv.t0 - lv.held_s - waiting)
+    return done / spent if done and spent > 1.0 else None
+
+
 @dataclass(frozen=True)
 class Behind:
     """How far encoding is behind recording, in every open dataset: what the window's status bar and
