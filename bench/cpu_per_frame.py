@@ -16,7 +16,8 @@ CPU is counted per camera-frame:
   are left out: on this shared machine they keep both cores busy, so /proc/stat's total (printed as
   "raw") says more about them than about us. Kernel threads also work for other jobs' writes, which
   counts against us, never for us;
-- process tree: this process and every child (encoders via the forkserver, simulated servos);
+- process tree: this process and every child (encoders via the forkserver, simulated servos), less
+  the CPU of the bench's own sampling threads (the /proc readers below), in every run alike;
 - where it goes: per thread of this process and per kind of child, and per-frame costs measured alone
   (camera-like frame generation, spool write and read, verify).
 
@@ -95,23 +96,31 @@ def _irq_ticks() -> int:
 
 class KernelCPU:
     """CPU the kernel spends meanwhile: its threads (kworker writeback, jbd2, kswapd...) plus irq and
-    softirq time. kworkers come and go, so each is read every 0.2 s and its last reading kept."""
+    softirq time. kworkers come and go, so each is read every 0.2 s and its last reading kept.
+
+    `own_s`: the CPU its sampling thread spent, which the measured process's total includes: every
+    run leaves it out (an instrument, not the pipeline; ~0.06 ms per camera-frame of the pipeline)."""
 
     def __init__(self):
         self.first, self.irq0 = _kernel_threads(), _irq_ticks()
         self.last = dict(self.first)
+        self.own_s = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="bench-kernel-sampler", daemon=True)
         self._thread.start()
 
     def _loop(self) -> None:
+        c0 = time.thread_time()
         while not self._stop.wait(0.2):
             self.last.update(_kernel_threads())
+        self.own_s += time.thread_time() - c0
 
     def stop(self) -> float:
         self._stop.set()
         self._thread.join()
+        c0 = time.thread_time()
         self.last.update(_kernel_threads())
+        self.own_s += time.thread_time() - c0
         ticks = sum(v - self.first.get(pid, 0) for pid, v in self.last.items())
         return (ticks + _irq_ticks() - self.irq0) / TICK
 
@@ -158,13 +167,14 @@ def tree_delta(a: dict, b: dict) -> dict[str, float]:
 
 class ThreadCPU:
     """CPU of this process's threads by name (digits stripped), threads that end meanwhile included:
-    each thread's CPU is read every 0.2 s and its last reading kept."""
+    each thread's CPU is read every 0.2 s and its last reading kept. `own_s`: as KernelCPU's."""
 
     def __init__(self):
         self.first: dict[int, float] = {}
         self.last: dict[int, float] = {}
         self.names: dict[int, str] = {}
         self.comms: dict[int, str] = {}
+        self.own_s = 0.0
         self._stop = threading.Event()
         self._read()
         self.first = dict(self.last)
@@ -190,13 +200,17 @@ class ThreadCPU:
                 self.comms[int(tid)] = "".join(c for c in comm if not c.isdigit()).strip("-_ :") or "?"
 
     def _loop(self) -> None:
+        c0 = time.thread_time()
         while not self._stop.wait(0.2):
             self._read()
+        self.own_s += time.thread_time() - c0
 
     def stop(self) -> dict[str, float]:
         self._stop.set()
         self._thread.join()
+        c0 = time.thread_time()
         self._read()
+        self.own_s += time.thread_time() - c0
         out: dict[str, float] = {}
         for tid, cpu in self.last.items():
             name = self.names.get(tid) or f"native: {self.comms.get(tid, '?')}"
@@ -264,12 +278,14 @@ def run_pipeline(a, tmp: Path, k: int) -> dict:
     setup.writer.close()
     frames = sum(c.captured for t in takes for c in t.health.cameras.values())
     kinds = tree_delta(t0, t1)
+    samplers = kernel.own_s + th.own_s
+    kinds["studio process"] = kinds.get("studio process", 0.0) - samplers
     threads = {n: v for n, v in per_thread.items() if v > 0.005 and not n.startswith("bench-")}
     wall = w1 - w0
     tree = sum(kinds.values())
     return {"frames": frames, "wall": wall, "committed": committed, "raw_machine_s": m1 - m0,
             "kernel_s": kernel_cpu, "machine_s": tree + kernel_cpu, "tree_s": tree, "kinds": kinds, "threads": threads,
-            "generation_s": generation_s}
+            "generation_s": generation_s, "samplers_s": samplers}
 
 
 class GenerationCPU:
@@ -305,13 +321,15 @@ def run_bare(a, frames_per_camera: int) -> dict:
 
     settings = VideoSettings(extra_options={"svtav1-params": "lp=1"})
     n = 0
-    cpu = {"machine_s": 0.0, "raw_machine_s": 0.0, "kernel_s": 0.0, "tree_s": 0.0, "wall": 0.0}
+    cpu = {"machine_s": 0.0, "raw_machine_s": 0.0, "kernel_s": 0.0, "tree_s": 0.0, "wall": 0.0, "samplers_s": 0.0}
     with tempfile.TemporaryDirectory(prefix="bench-cpu-bare-") as d:
         for cam in range(a.cameras):  # the cameras' own clips (CameraLikeCamera seeds 0, 1, ...)
             frames = CameraLikeClip(a.width, a.height, seed=cam, fps=a.fps).frames(frames_per_camera)
             m0, kcpu, c0, w0 = machine_busy_s(), KernelCPU(), _total(psutil.Process()), time.monotonic()
             bare_pyav(frames, Path(d) / f"bare{cam}.mp4", settings, a.fps)
             own, kernel = _total(psutil.Process()) - c0, kcpu.stop()
+            own -= kcpu.own_s
+            cpu["samplers_s"] += kcpu.own_s
             cpu["raw_machine_s"] += machine_busy_s() - m0
             cpu["kernel_s"] += kernel
             cpu["machine_s"] += own + kernel
@@ -459,6 +477,8 @@ def main() -> int:
     for name, s in sorted(last["threads"].items(), key=lambda kv: -kv[1]):
         print(f"    {name:48s} {s * per:6.2f}")
     print(f"    {'(in the camera threads: frame generation, stand-in)':48s} {last['generation_s'] * per:6.2f}")
+    print(f"  {'left out: the bench samplers (this process)':50s} {last['samplers_s'] * per:6.2f} "
+          f"(bare: {1000 * statistics.median(b['samplers_s'] / b['frames'] for b in bares):.2f})")
     print("  each part alone (ms per camera-frame):")
     for name, ms in per_frame_costs(a).items():
         print(f"    {name:48s} {ms:6.2f}")

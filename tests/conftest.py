@@ -36,5 +36,17 @@ def _isolated_settings(tmp_path, monkeypatch):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _normal_priority_after():
+    """Tests that write clips with plain PyAV leave SVT-AV1's real-time priority (SCHED_FIFO 99, as
+    root) on the thread that opened the encoder, the one running the suite: every later test would
+    then preempt its own threads (app/cpu_priority.py). The studio's encoders undo it themselves."""
+    yield
+    from app.cpu_priority import undo_realtime
+
+    if sys.platform.startswith("linux"):
+        undo_realtime((os.SCHED_OTHER, 0))
+
+
 def python_exe() -> str:
     return sys.executable

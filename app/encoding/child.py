@@ -17,8 +17,8 @@ Between takes (not throttled) the cameras of a take encode side by side, each en
 of the cores (`parallel_encodes`): on 2 cores SVT-AV1 at lp=1 spends ~10 % less CPU per frame than
 spread over both, and writes the same bitstream (bench/encode_queue.py: queue/bare 0.75-0.81x with
 one camera at a time and the verify overlapped, 0.91-0.99x side by side). While a take records
-(throttled) one camera encodes at a time, at lp=1, SCHED_IDLE and nice 15, and a throttle change
-reaches every live child within POLL_S.
+(throttled) one camera encodes at a time, at lp=1, SCHED_IDLE and nice 15. A take's start reaches
+every live child within POLL_S, its end within POLL_RECORDING_S.
 
 Giving way (`hold`): when the recorder sees capture fall behind, every child stops between two frames
 until the take ends, so an unprivileged studio (no nice -10 for capture) keeps its frames and the
@@ -52,6 +52,10 @@ from app.dataset.video import SegmentInfo, VideoSettings, encode_segment
 BETWEEN_TAKES_NICE = 5
 
 POLL_S = 0.03  # how often a waiting parent reads its children, and so how soon a starting take demotes them
+# while a take records: how soon its end promotes them again. Every wake-up of the parent costs the
+# take's capture threads and the encoder a little (cold caches), so it wakes less while they compete.
+POLL_RECORDING_S = 0.2
+PROGRESS_S = 0.1  # a child reports its frame count this often (each report wakes the parent)
 HOLD_BEAT_S = 0.5  # a held child tells the studio it waits this often (and so notices the studio is gone)
 HOLD_POLL_S = 0.02  # how often a held child looks at the flag (how soon it goes on after Stop)
 _ctx = None
@@ -122,6 +126,7 @@ def _run(conn, spool_path: str, key: str, out_path: str, settings: VideoSettings
     set_process_priority(os.getpid(), throttled, BETWEEN_TAKES_NICE)
     try:
         spool = Spool(Path(spool_path))
+        reported = [0.0]
 
         def progress(n: int) -> None:
             if held is not None and held.value:  # capture is late: wait here, between two frames
@@ -132,7 +137,9 @@ def _run(conn, spool_path: str, key: str, out_path: str, settings: VideoSettings
                     if time.monotonic() - beat >= HOLD_BEAT_S:
                         beat = time.monotonic()
                         conn.send(("held", n))  # BrokenPipeError once the studio is gone: stop waiting
-            if n % 5 == 0:
+            now = time.monotonic()
+            if now - reported[0] >= PROGRESS_S:  # the first frame too: the parent then sets the threads' priority
+                reported[0] = now
                 conn.send(("progress", n))  # BrokenPipeError when the studio died: stop encoding
 
         encode_segment(spool.frames(key), out_path, spool.fps, settings, throttled=throttled,
@@ -266,8 +273,9 @@ class Camera:
     def result(self, throttled: Callable[[], bool] = lambda: False) -> SegmentInfo:
         """The verified segment, or the error its encode or decode met."""
         while self.running:
-            self.poll(POLL_S)
-            retune(throttled())
+            low = throttled()
+            retune(low)
+            self.poll(poll_s(low))
         if self._error is not None:
             raise self._error
         return self._info
@@ -288,6 +296,10 @@ class Camera:
         self._proc.join(5)
         self._conn.close()
         self._proc = self._conn = None
+
+
+def poll_s(low: bool) -> float:
+    return POLL_RECORDING_S if low else POLL_S
 
 
 def retune(low: bool) -> None:
@@ -346,7 +358,7 @@ def encode_take(spool, outputs: dict[str, Path], settings: VideoSettings, *,
                 cams[key] = Camera.start(ctx, spool, key, outputs[key], settings, low,
                                          None if low else encoder_threads(slots))
                 continue
-            _poll_live(POLL_S)
+            _poll_live(poll_s(low))
             progress(sum(c.frames for c in cams.values()))
     except BaseException:
         for c in cams.values():

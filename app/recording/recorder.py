@@ -40,7 +40,7 @@ class TakeRecorder:
         self.on_done, self.on_event, self.guard = on_done, on_event or (lambda *a: None), guard
         self.extra = extra or {}
         self.joints = joints
-        self.queue: queue.Queue[Tick] = queue.Queue(maxsize=max(8, fps))
+        self.queue: queue.Queue[Tick | None] = queue.Queue(maxsize=max(8, fps))
         self.accepted = 0
         self.keep = True
         self.reason = "stopped"
@@ -75,6 +75,12 @@ class TakeRecorder:
         self.accepted += 1
         return True
 
+    def _wake_writer(self) -> None:
+        try:
+            self.queue.put_nowait(None)  # the writer looks at _finishing at once (a full queue: it is busy)
+        except queue.Full:
+            pass
+
     @property
     def full(self) -> bool:
         return self.limit is not None and self.accepted >= self.limit
@@ -87,6 +93,7 @@ class TakeRecorder:
             elif not keep:
                 self.keep = False
             self._finishing.set()
+        self._wake_writer()
 
     def discard(self) -> None:
         """Throw the take away, whether or not the writer has finished with it."""
@@ -94,6 +101,7 @@ class TakeRecorder:
             self.keep = False
             self._finishing.set()
             spool, self.spool = self.spool, None
+        self._wake_writer()
         if spool is not None:
             spool.delete()
 
@@ -128,11 +136,14 @@ class TakeRecorder:
         last_img: dict[str, np.ndarray] = {}
         check_every = max(1, self.fps)
         while True:
-            try:
-                tick = self.queue.get(timeout=0.02)
+            finishing = self._finishing.is_set()
+            try:  # between ticks it sleeps until the next one (or finish() wakes it)
+                tick = self.queue.get(timeout=0.02 if finishing else 0.5)
             except queue.Empty:
-                if self._finishing.is_set():
+                if finishing:
                     return
+                continue
+            if tick is None:
                 continue
             if not self.keep:  # discarded: no point writing the rest
                 continue
