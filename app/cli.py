@@ -12,8 +12,6 @@ import logging
 import os
 import sys
 
-from app import __version__
-
 # module names under app.commands, in the order `--help` lists them
 COMMANDS = ("record", "check", "stream", "push", "sim_bus", "edit", "setup_motors", "find_port", "find_cameras",
             "replay")
@@ -30,10 +28,24 @@ def _load_commands() -> list:
     return mods
 
 
+class _ShowVersion(argparse.Action):
+    """--version, looked up only when asked for (see app/__init__.py)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help="show program's version number and exit"):
+        super().__init__(option_strings, dest, nargs=0, default=default, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        import app
+
+        print(f"teleop-studio {app.__version__}")
+        parser.exit()
+
+
 def build_parser(commands: list | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="teleop-studio", description=(
         "Record, encode, review and publish LeRobot v3.0 datasets. Without a subcommand, opens the window."))
-    parser.add_argument("--version", action="version", version=f"teleop-studio {__version__}")
+    parser.add_argument("--version", action=_ShowVersion)
     parser.add_argument("--sim", action="store_true", help="use the simulated rig even if hardware is plugged in")
     parser.add_argument("--bimanual", action="store_true",
                         help="with --sim: the simulated bimanual rig (two SO-101 pairs, bi_so_follower)")

@@ -5,6 +5,12 @@
 The implementation lives in the studio's Qt-free core (the `app` package); nothing here imports Qt.
 """
 
-from app import __version__
-
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str):
+    if name == "__version__":
+        import app
+
+        return app.__version__
+    raise AttributeError(f"module 'teleop_studio' has no attribute {name!r}")

@@ -153,12 +153,18 @@ def watchdog(p, seconds: float = 90.0) -> None:
     t.start()
 
 
-def test_sigterm_ends_record_like_ctrl_c(tmp_path):
-    root = tmp_path / "ds"
+def start_three_long_takes(root):
+    """`teleop-studio record` of 3 takes of 30 s without resets, killed by the watchdog if it hangs."""
     p = subprocess.Popen(record_cmd(root, "--episodes", "3", "--episode-time-s", "30", "--reset-time-s", "0"),
                          cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     watchdog(p)
+    return p
+
+
+def test_sigterm_ends_record_like_ctrl_c(tmp_path):
+    root = tmp_path / "ds"
+    p = start_three_long_takes(root)
     lines = []
     for line in p.stdout:
         lines.append(line)
@@ -290,10 +296,7 @@ def test_a_really_full_disk_fails_the_encode_and_the_take_commits_once_the_balla
 
 def test_a_second_sigterm_leaves_the_rest_for_resume(tmp_path):
     root = tmp_path / "ds"
-    p = subprocess.Popen(record_cmd(root, "--episodes", "3", "--episode-time-s", "30", "--reset-time-s", "0"),
-                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
-    watchdog(p)
+    p = start_three_long_takes(root)
     for line in p.stdout:
         if "recording episode 1" in line:
             break
