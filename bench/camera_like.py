@@ -33,6 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.rig.camera import CameraError, CameraSource  # noqa: E402
+from app.rig.synthetic_camera import BetweenTicks  # noqa: E402
 
 NOISE_SIGMA = 3.0
 CONTENTS = ("camera-like", "synthetic")  # what a bench records: this module's frames, or the flat scene
@@ -165,37 +166,20 @@ def clip_frames(content: str, width: int, height: int, n: int, seed: int = 0) ->
 
 
 class CameraLikeCamera(CameraSource):
-    """A simulated camera that films a CameraLikeClip at its fps (paced like the rig's synthetic camera).
-
-    With `teleop` (the rig's loop) its frames come half a period after the loop's ticks, as the
-    synthetic camera intends: phased from its own opening instead, the thread start-up before the
-    loop's first slot left 4-11 ms of room on one side instead of 16.7 (bench/late_frames.py)."""
+    """A simulated camera that films a CameraLikeClip at its fps, on the synthetic camera's clock: with
+    `teleop` (the rig's loop), half a period after the loop's ticks (app.rig.synthetic_camera.BetweenTicks)."""
 
     def __init__(self, name: str, width: int = 640, height: int = 480, fps: int = 30, seed: int = 0,
                  teleop=None):
         super().__init__(name, width, height, fps)
         self.clip = CameraLikeClip(width, height, seed, fps)
-        self.teleop = teleop
-        self._next = 0.0
-        self._phased = False
+        self.clock = BetweenTicks(fps, teleop)
 
     def open(self) -> None:
-        # half a period out of phase with the teleop loop, as app.rig.synthetic_camera does
-        self._next = time.monotonic() + 0.5 / self.fps
-        self._phased = False
+        self.clock.start()
 
     def grab(self) -> np.ndarray:
-        origin = getattr(self.teleop, "origin", None)
-        if not self._phased and origin is not None:  # once the loop has its slot grid: between two slots
-            period = 1.0 / self.fps
-            self._next = origin + (np.floor((self._next - origin) / period) + 0.5) * period
-            self._phased = True
-        self._next += 1.0 / self.fps
-        delay = self._next - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        elif delay < -0.5:
-            self._next = time.monotonic()
+        self.clock.wait()
         try:
             return self.clip.next()
         except cv2.error as exc:  # never expected; a camera reports failures as CameraError

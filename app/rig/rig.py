@@ -104,6 +104,8 @@ def build_sim_rig(n_cameras: int = 2, width: int = 640, height: int = 480, fps: 
     cameras = [SyntheticCamera(names[i] if i < len(names) else f"cam{i}", width, height, fps,
                                pose=lambda: last_state["pose"], hue=60 * i) for i in range(n_cameras)]
     rig = Rig(cameras, leader, follower, fps=fps, simulated=True, name="simulated SO-101")
+    for cam in cameras:
+        cam.clock.loop = rig.teleop
     rig.sim_buses = buses  # for jogging the leader and injecting faults
     rig.show_pose = lambda pose: last_state.__setitem__("pose", pose)  # what the cameras film (replay)
     notice_replug_quickly(rig)

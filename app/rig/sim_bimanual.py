@@ -48,6 +48,8 @@ def build_sim_bimanual_rig(width: int = 640, height: int = 480, fps: int = 30, *
                for i, c in enumerate(CAMERAS)]
     pairs = {side: (arms[f"{side} leader"], arms[f"{side} follower"]) for side in SIDES}
     rig = BimanualRig(cameras, pairs, fps=fps, simulated=True, name="simulated bimanual SO-101")
+    for cam in cameras:
+        cam.clock.loop = rig.teleop
     rig.sim_buses = buses
     rig.own(_Stagger(buses["right leader"]))  # once its servos are up (Rig.start), before the first cycle
     notice_replug_quickly(rig)
