@@ -34,6 +34,7 @@ from app.dataset.video import FrameDecoder
 
 log = logging.getLogger(__name__)
 FRAMES_AHEAD = 3       # samples a frame-threaded decoder reads past the frame it returns
+MAX_PREFETCH_BODY = 32 * 1024 * 1024  # a larger remote metadata parquet is read as pyarrow asks for it
 
 class DatasetReader:
     def __init__(self, root, fs=None):
@@ -75,30 +76,14 @@ class DatasetReader:
             return []
         return prefetch(self.path(rel), ranges, wait)
 
-    @staticmethod
-    def _groups(pf: pq.ParquetFile, ep: EpisodeInfo) -> list[int]:
-        """Row groups whose `index` statistics overlap the episode (remote reads plan with them)."""
-        md, groups = pf.metadata, []
-        idx_col = pf.schema_arrow.get_field_index("index")
-        for g in range(md.num_row_groups):
-            st = md.row_group(g).column(idx_col).statistics if idx_col >= 0 else None
-            if st is None or not st.has_min_max or (st.min < ep.to_index and st.max >= ep.from_index):
-                groups.append(g)
-        return groups
-
-    def _prefetch_columns(self, rel: str, pf: pq.ParquetFile, groups, columns) -> None:
-        if not hasattr(self.fs, "prefetch"):
-            return              # nothing to plan on a local disk (and no column metadata touched)
-        md, ranges = pf.metadata, []
-        for g in groups:
-            rg = md.row_group(g)
-            for j in range(rg.num_columns):
-                c = rg.column(j)
-                p = c.path_in_schema
-                if columns is None or any(p == n or p.startswith(n + ".") for n in columns):
-                    start = c.dictionary_page_offset if c.has_dictionary_page else c.data_page_offset
-                    ranges.append((start, start + c.total_compressed_size))
-        self._prefetch(rel, sorted(ranges))
+    def _prefetch_body(self, rel: str, pf: pq.ParquetFile, size: int) -> None:
+        """A remote metadata file's column data, all of it in one parallel fetch, before pyarrow reads
+        what it needs piece by piece. Planned from the file's size and its footer's length only: reading
+        a column chunk's metadata from Python aborts the process on some corrupt footers (pyarrow 26
+        lets the C++ exception through), where pyarrow's own reads raise a clean error."""
+        body = size - 8 - pf.metadata.serialized_size
+        if 4 < body <= MAX_PREFETCH_BODY:
+            self._prefetch(rel, [(4, body)])
 
     def _json(self, rel: str) -> dict:
         try:
@@ -151,7 +136,7 @@ class DatasetReader:
                         more = f" (and {len(wrong) - 1} more; run `teleop-studio check`)" if len(wrong) > 1 else ""
                         raise DatasetError(wrong[0] + more)
                     cols = [c for c in pf.schema_arrow.names if not c.startswith("stats/")]
-                    self._prefetch_columns(rel, pf, range(pf.metadata.num_row_groups), cols)
+                    self._prefetch_body(rel, pf, f.seek(0, 2))
                     rows = pf.read(columns=cols).to_pylist()
                 except (pa.ArrowException, OSError, ValueError) as exc:  # ValueError: bad UTF-8 text
                     raise unreadable(rel, f, exc) from None
@@ -179,17 +164,12 @@ class DatasetReader:
                 check_rows(ep.data_file, pf, f.seek(0, 2), self.info.get("total_frames", 0) + ep.length,
                            MIN_DATA_ROW_BYTES)
                 columns_read = columns and list(dict.fromkeys(columns + ["index"]))
-                if hasattr(self.fs, "prefetch"):
-                    groups = self._groups(pf, ep)
-                    self._prefetch_columns(ep.data_file, pf, groups, columns_read)
-                    table = pf.read_row_groups(groups, columns=columns_read)
-                else:
-                    # pyarrow picks the row groups from the footer statistics itself: touching a
-                    # corrupt column chunk's metadata from Python aborts the process (pyarrow 26),
-                    # this path raises a clean error instead
-                    f.seek(0)
-                    table = pq.read_table(f, columns=columns_read, filters=[
-                        ("index", ">=", ep.from_index), ("index", "<", ep.to_index)])
+                # pyarrow picks the row groups from the footer's statistics and reads the column
+                # chunks it needs in as few ranges as it can (pre_buffer: one request per row group
+                # from a remote file). Nothing here touches column metadata from Python: see _prefetch_body
+                f.seek(0)
+                table = pq.read_table(f, columns=columns_read, pre_buffer=True, filters=[
+                    ("index", ">=", ep.from_index), ("index", "<", ep.to_index)])
             except (pa.ArrowException, OSError, ValueError) as exc:  # ValueError: bad UTF-8 text
                 raise unreadable(ep.data_file, f, exc) from None
         idx = table.column("index")
