@@ -36,6 +36,9 @@ def test_the_status_bar_shows_the_takes_behind_and_the_encoding_left_while_recor
         assert studio.state == State.RECORDING  # shown while the take records
         # the view shows the model's figure (a lost frame may add "waiting...": the next poll shows it)
         qtbot.waitUntil(lambda: label.text() == studio.backlog().text(), timeout=2000)
+        # and the encoding panel says the same time left
+        left = label.text().split("about ")[1].split(" of encoding left")[0]
+        qtbot.waitUntil(lambda: f"about {left} to encode" in encoding.summary.text(), timeout=3000)
         qtbot.waitUntil(lambda: studio.state == State.DONE, timeout=10000)
         qtbot.mouseClick(encoding.pause_btn, Qt.MouseButton.LeftButton)  # resume: encoding catches up
         qtbot.waitUntil(lambda: not label.isVisible(), timeout=30000)

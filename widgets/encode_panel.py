@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.encoding.queue import EncodeQueue, Row
+from app.encoding.status import behind
 from app.encoding.workers import QueueSignals
 from widgets.units import fmt_bytes, fmt_duration
 
@@ -221,8 +222,9 @@ class EncodePanel(QWidget):
         failed = sum(q.counts()["failed"] for q in self.queues)
         parts = [f"Backlog: {episodes} take{'s' if episodes != 1 else ''}",
                  f"{sum(b.video_seconds for b in backlogs) / 60:.1f} min of video"]
-        if episodes and all(b.eta_s is not None for b in backlogs if b.episodes):
-            parts.append(f"about {fmt_duration(sum(b.eta_s or 0 for b in backlogs))} to encode")
+        left = behind(backlogs).eta_s  # the status bar's figure, rounded the same way
+        if episodes and left is not None:
+            parts.append(f"about {fmt_duration(left)} to encode")
         if len(self.queues) > 1:
             parts.append(f"{len(self.queues)} datasets")
         if failed:
