@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from bench.camera_like import CameraLikeClip  # noqa: E402
-from bench.cpu_per_frame import KernelCPU, machine_busy_s  # noqa: E402
+from bench.proc_cpu import KernelCPU, machine_busy_s  # noqa: E402
 
 
 def own_cpu() -> float:
