@@ -164,11 +164,11 @@ class DatasetReader:
                 check_rows(ep.data_file, pf, f.seek(0, 2), self.info.get("total_frames", 0) + ep.length,
                            MIN_DATA_ROW_BYTES)
                 columns_read = columns and list(dict.fromkeys(columns + ["index"]))
-                # pyarrow picks the row groups from the footer's statistics and reads the column
-                # chunks it needs in as few ranges as it can (pre_buffer: one request per row group
-                # from a remote file). Nothing here touches column metadata from Python: see _prefetch_body
+                # pyarrow picks the row groups from the footer's statistics and reads only the column
+                # chunks it needs; nothing here touches column metadata from Python (see _prefetch_body).
+                # Not pre_buffer: its I/O threads reading a Python file abort the process at exit.
                 f.seek(0)
-                table = pq.read_table(f, columns=columns_read, pre_buffer=True, filters=[
+                table = pq.read_table(f, columns=columns_read, pre_buffer=False, filters=[
                     ("index", ">=", ep.from_index), ("index", "<", ep.to_index)])
             except (pa.ArrowException, OSError, ValueError) as exc:  # ValueError: bad UTF-8 text
                 raise unreadable(ep.data_file, f, exc) from None
